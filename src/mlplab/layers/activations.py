@@ -1,0 +1,136 @@
+"""Element-wise non-linearities (CS7015 lecture 9, module 9.3; DD2424 lecture 4).
+
+Each caches only what its derivative needs: Sigmoid and Tanh their output,
+the rectifiers their input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlplab import backend as B
+from mlplab.layers.base import Layer
+from mlplab.validation import check_number, check_positive_int
+
+
+def sigmoid(x: Any) -> Any:
+    """``1 / (1 + exp(-x))`` without overflow: with ``e = exp(-|x|) <= 1``,
+    ``sigma(x) = 1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)`` for ``x < 0``."""
+    xp = B.xp
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+class Sigmoid(Layer):
+    """``h = sigma(s)``; backward ``dJ/ds = dJ/dh * h (1 - h)`` (DD2424: ``sigma'(s) = sigma(s)(1 - sigma(s))``)."""
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        self._y = sigmoid(x)
+        return self._y
+
+    def backward(self, dy: Any) -> Any:
+        self._check_backward(dy, self._y.shape)
+        return dy * self._y * (1.0 - self._y)
+
+
+class Tanh(Layer):
+    """``h = tanh(s)``; backward ``dJ/ds = dJ/dh * (1 - h^2)``."""
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        self._y = B.xp.tanh(x)
+        return self._y
+
+    def backward(self, dy: Any) -> Any:
+        self._check_backward(dy, self._y.shape)
+        return dy * (1.0 - self._y * self._y)
+
+
+class ReLU(Layer):
+    """``h = max(0, s)``; backward ``dJ/ds = dJ/dh * [s > 0]`` (the subgradient 0 at s = 0)."""
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        self._positive = x > 0
+        return B.xp.maximum(x, 0)
+
+    def backward(self, dy: Any) -> Any:
+        self._check_backward(dy, self._positive.shape)
+        return dy * self._positive
+
+
+class LeakyReLU(Layer):
+    """``h = s`` for ``s > 0``, ``alpha s`` otherwise; backward multiplies by 1 or ``alpha``."""
+
+    def __init__(self, alpha: float = 0.01, dtype: Any = None) -> None:
+        super().__init__(dtype)
+        self.alpha = check_number("alpha", alpha)
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        self._positive = x > 0
+        return B.xp.where(self._positive, x, self.alpha * x)
+
+    def backward(self, dy: Any) -> Any:
+        self._check_backward(dy, self._positive.shape)
+        return B.xp.where(self._positive, dy, self.alpha * dy)
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha, **super().config()}
+
+
+class PReLU(Layer):
+    """Parametric ReLU (He et al. 2015): ``h = s`` for ``s > 0``, ``alpha s`` otherwise,
+    with a learned slope ``alpha``, shared (``dim=1``) or one per unit (``dim=features``).
+
+    Backward: ``dJ/ds = dJ/dh * (1 or alpha)`` and
+    ``dJ/dalpha = sum over the batch (and the units, if shared) of dJ/dh * s * [s <= 0]``.
+    """
+
+    def __init__(self, dim: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+        super().__init__(dtype)
+        self.dim = check_positive_int("dim", dim)
+        self.init = check_number("init", init)
+        self.alpha = self._add_param("alpha", B.xp.full(self.dim, self.init, dtype=self.dtype))
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        if self.dim != 1 and x.shape[1] != self.dim:
+            raise ValueError(f"PReLU(dim={self.dim}) got an input with {x.shape[1]} features")
+        self._x = x
+        self._positive = x > 0
+        return B.xp.where(self._positive, x, self.alpha * x)
+
+    def backward(self, dy: Any) -> Any:
+        xp = B.xp
+        self._check_backward(dy, self._x.shape)
+        negative_part = xp.where(self._positive, 0, dy * self._x)
+        if self.dim == 1:
+            self.grads["alpha"][...] = negative_part.sum()
+        else:
+            xp.sum(negative_part, axis=0, out=self.grads["alpha"])
+        return xp.where(self._positive, dy, self.alpha * dy)
+
+    def config(self) -> dict[str, Any]:
+        return {"dim": self.dim, "init": self.init, **super().config()}
+
+
+class ELU(Layer):
+    """Exponential linear unit (Clevert et al. 2016): ``h = s`` for ``s > 0``,
+    ``alpha (exp(s) - 1)`` otherwise; backward multiplies by 1 or ``h + alpha``.
+
+    ``expm1`` is taken of ``min(s, 0)`` so that large positive inputs never overflow.
+    """
+
+    def __init__(self, alpha: float = 1.0, dtype: Any = None) -> None:
+        super().__init__(dtype)
+        self.alpha = check_number("alpha", alpha)
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        xp = B.xp
+        self._positive = x > 0
+        self._y = xp.where(self._positive, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+        return self._y
+
+    def backward(self, dy: Any) -> Any:
+        self._check_backward(dy, self._y.shape)
+        return B.xp.where(self._positive, dy, dy * (self._y + self.alpha))
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha, **super().config()}

@@ -1,0 +1,57 @@
+"""The layer protocol shared by every building block."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from mlplab import backend as B
+
+
+class Layer(ABC):
+    """A differentiable map with hand-written forward and backward passes.
+
+    ``forward(x, train)`` caches what ``backward`` needs; ``backward(dy)`` takes
+    ``dJ/dy`` for the batch, writes ``dJ/dparam`` into ``grads`` (overwriting, not
+    accumulating) and returns ``dJ/dx``.  ``params`` and ``grads`` share their keys;
+    ``buffers`` hold state that is not trained (BatchNorm's running statistics).
+    ``weight_names`` lists the params that the seeds' L2 term ``lambda ||W||^2`` covers.
+    """
+
+    weight_names: tuple[str, ...] = ()
+
+    def __init__(self, dtype: Any = None) -> None:
+        self.dtype = B.resolve_dtype(dtype)
+        self.params: dict[str, Any] = {}
+        self.grads: dict[str, Any] = {}
+        self.buffers: dict[str, Any] = {}
+
+    def _add_param(self, name: str, value: Any) -> Any:
+        self.params[name] = value
+        self.grads[name] = B.xp.zeros_like(value)
+        return value
+
+    @abstractmethod
+    def forward(self, x: Any, train: bool = True) -> Any:
+        """Return the layer's output for the batch ``x`` of shape ``(batch, features)``."""
+
+    @abstractmethod
+    def backward(self, dy: Any) -> Any:
+        """Fill ``grads`` from ``dJ/dy`` and return ``dJ/dx`` for the last forward batch."""
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer (JSON-serialisable)."""
+        return {"dtype": self.dtype.name}
+
+    def output_dim(self, input_dim: int) -> int:
+        """Feature count of the output for an input of ``input_dim`` features."""
+        return input_dim
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "dtype")
+        return f"{type(self).__name__}({args})"
+
+    def _check_backward(self, dy: Any, expected_shape: tuple[int, ...]) -> None:
+        if tuple(dy.shape) != tuple(expected_shape):
+            raise ValueError(f"{type(self).__name__}.backward: dy must have shape {tuple(expected_shape)} "
+                             f"(the last forward output), got {tuple(dy.shape)}")

@@ -1,0 +1,54 @@
+"""The affine map ``s = W x + b`` (DD2424 lecture 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlplab import backend as B
+from mlplab.init import InitSpec, initialize
+from mlplab.layers.base import Layer
+from mlplab.validation import check_positive_int
+
+
+class Dense(Layer):
+    """Fully-connected layer: ``y = x @ W.T + b`` for a batch ``x`` of shape ``(n, in)``.
+
+    ``W`` has shape ``(out, in)`` (the seeds' ``s = W x + b``, PyTorch's layout).
+    Backward, for the batch ``G = dJ/dy`` of shape ``(n, out)`` (DD2424 lecture 4):
+
+        dJ/dW = G^T x        dJ/db = G^T 1_n        dJ/dx = G W
+
+    The 1/n of the mean loss is already inside ``G``.
+    """
+
+    weight_names = ("W",)
+
+    def __init__(self, in_features: int, out_features: int, init: InitSpec = "xavier_uniform",
+                 bias_init: InitSpec = 0.0, rng: int | np.random.Generator | None = None,
+                 dtype: Any = None) -> None:
+        super().__init__(dtype)
+        self.in_features = check_positive_int("in_features", in_features)
+        self.out_features = check_positive_int("out_features", out_features)
+        self.init, self.bias_init = init, bias_init
+        rng = B.make_rng(rng)
+        self.W = self._add_param("W", initialize(init, (self.out_features, self.in_features), rng, self.dtype))
+        self.b = self._add_param("b", initialize(bias_init, (self.out_features,), rng, self.dtype))
+        self._x: Any = None
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        self._x = x
+        return x @ self.W.T + self.b
+
+    def backward(self, dy: Any) -> Any:
+        self._check_backward(dy, (self._x.shape[0], self.out_features))
+        B.xp.matmul(dy.T, self._x, out=self.grads["W"])
+        B.xp.sum(dy, axis=0, out=self.grads["b"])
+        return dy @ self.W
+
+    def output_dim(self, input_dim: int) -> int:
+        return self.out_features
+
+    def config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features, **super().config()}

@@ -1,0 +1,102 @@
+"""Losses, each returning ``(loss, dloss/dinput)``, and the seeds' weight penalties.
+
+DD2424 lecture 4: ``J = 1/|D| sum l_cross(x, y) + lambda sum_i ||W_i||^2`` with
+``dJ/dW_i = dL/dW_i + 2 lambda W_i`` and nothing added for the biases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlplab import backend as B
+from mlplab.layers.activations import sigmoid
+from mlplab.validation import check_float_array, check_labels, check_number
+
+
+def log_softmax(logits: Any) -> Any:
+    """``s - logsumexp(s)`` row by row, shifted by the row maximum so ``exp`` never overflows."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - B.xp.log(B.xp.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits: Any) -> Any:
+    """``p = exp(s) / 1^T exp(s)`` row by row, through the max shift (never overflows)."""
+    shifted = B.xp.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def softmax_cross_entropy(logits: Any, labels: Any) -> tuple[float, Any]:
+    """Mean over the batch of ``-log p_y`` with ``p = softmax(s)``.
+
+    Gradient (DD2424 lecture 4, ``g = -(y - p)^T``), divided by the batch size ``n``
+    because the loss is the batch mean: ``dJ/ds = (p - onehot(y)) / n``.
+    """
+    logits = check_float_array("logits", logits, ndim=2)
+    n, classes = logits.shape
+    labels = check_labels("labels", labels, n, classes)
+    log_p = log_softmax(logits)
+    rows = B.xp.arange(n)
+    loss = -float(log_p[rows, labels].mean())
+    grad = B.xp.exp(log_p)
+    grad[rows, labels] -= 1.0
+    grad /= n
+    return loss, grad
+
+
+def mean_squared_error(predictions: Any, targets: Any) -> tuple[float, Any]:
+    """``mean((p - t)^2)`` over all entries (PyTorch's ``MSELoss``); gradient ``2 (p - t) / numel``."""
+    predictions = check_float_array("predictions", predictions)
+    targets = check_float_array("targets", targets, dtype=predictions.dtype)
+    _check_same_shape(predictions, targets)
+    diff = predictions - targets
+    return float((diff * diff).mean()), diff * (2.0 / diff.size)
+
+
+def sigmoid_binary_cross_entropy(logits: Any, targets: Any) -> tuple[float, Any]:
+    """Binary cross-entropy of ``sigma(z)`` against targets in [0, 1], mean over all entries
+    (PyTorch's ``BCEWithLogitsLoss``), for autoencoders on [0, 1] data.
+
+    Written stably as ``max(z, 0) - z t + log(1 + exp(-|z|))``; gradient ``(sigma(z) - t) / numel``.
+    """
+    logits = check_float_array("logits", logits)
+    targets = check_float_array("targets", targets, dtype=logits.dtype)
+    _check_same_shape(logits, targets)
+    if targets.size and (float(targets.min()) < 0 or float(targets.max()) > 1):
+        raise ValueError(f"targets must lie in [0, 1], got values in [{float(targets.min())}, {float(targets.max())}]")
+    xp = B.xp
+    loss = xp.maximum(logits, 0) - logits * targets + xp.log1p(xp.exp(-xp.abs(logits)))
+    return float(loss.mean()), (sigmoid(logits) - targets) / logits.size
+
+
+def weight_penalty(net: Any, l2: float = 0.0, l1: float = 0.0, add_grads: bool = True) -> float:
+    """The seeds' ``lambda2 sum ||W||^2`` plus ``lambda1 sum |W|`` over weight matrices only.
+
+    With ``add_grads`` (call it after ``net.backward``), ``2 lambda2 W + lambda1 sign(W)``
+    is added to ``net.grads`` for each weight; biases, BN and PReLU params are untouched.
+    """
+    l2 = check_number("l2", l2, low=0.0)
+    l1 = check_number("l1", l1, low=0.0)
+    if l2 == 0.0 and l1 == 0.0:
+        return 0.0
+    xp = B.xp
+    grads = net.grads
+    total = 0.0
+    for name, W in net.weights.items():
+        if l2:
+            total += l2 * float(xp.vdot(W.ravel(), W.ravel()))
+            if add_grads:
+                grads[name] += (2.0 * l2) * W
+        if l1:
+            total += l1 * float(xp.abs(W).sum())
+            if add_grads:
+                grads[name] += l1 * xp.sign(W)
+    return total
+
+
+LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "mean_squared_error": mean_squared_error,
+          "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy}
+
+
+def _check_same_shape(a: Any, b: Any) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"targets must have the shape of the predictions {tuple(a.shape)}, got {tuple(b.shape)}")

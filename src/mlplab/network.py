@@ -1,0 +1,265 @@
+"""Sequential networks, the ``mlp`` builder, and ``.npz`` save/load."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlplab import backend as B
+from mlplab.init import InitSpec
+from mlplab.layers import (ELU, LAYER_TYPES, BatchNorm, Dense, Dropout, Layer, LeakyReLU, Maxout, PReLU, ReLU,
+                           Sigmoid, Tanh)
+from mlplab.validation import check_choice, check_float_array, check_number, check_positive_int
+
+FORMAT_VERSION = 1
+
+
+class Sequential:
+    """Layers applied in order; the k-layer network of DD2424 lecture 4.
+
+    ``params``, ``grads`` and ``buffers`` are dicts keyed ``"i.name"`` (``i`` the layer's
+    index) whose values ARE the layers' arrays: writing into one changes the network.
+    """
+
+    def __init__(self, layers: Iterable[Layer]) -> None:
+        self.layers: list[Layer] = list(layers)
+        if not self.layers:
+            raise ValueError("layers must hold at least one layer, got an empty list")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be an mlplab layer, got {type(layer).__name__}")
+        dtypes = {layer.dtype.name for layer in self.layers}
+        if len(dtypes) > 1:
+            raise ValueError(f"layers must share one dtype, got {sorted(dtypes)}")
+        self.dtype = self.layers[0].dtype
+        self.in_features = next((layer.in_features for layer in self.layers if hasattr(layer, "in_features")), None)
+        self._out_shape: tuple[int, ...] | None = None
+
+    # -- the state, keyed "i.name" ------------------------------------------------------
+    def _collect(self, attribute: str) -> dict[str, Any]:
+        return {f"{i}.{name}": value for i, layer in enumerate(self.layers)
+                for name, value in getattr(layer, attribute).items()}
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self._collect("params")
+
+    @property
+    def grads(self) -> dict[str, Any]:
+        return self._collect("grads")
+
+    @property
+    def buffers(self) -> dict[str, Any]:
+        return self._collect("buffers")
+
+    @property
+    def weights(self) -> dict[str, Any]:
+        """The weight matrices the seeds' regulariser ``lambda sum ||W||^2`` covers (no biases, no BN)."""
+        return {f"{i}.{name}": layer.params[name] for i, layer in enumerate(self.layers)
+                for name in layer.weight_names}
+
+    # -- passes ---------------------------------------------------------------------------
+    def check_input(self, x: Any) -> Any:
+        """Validate a batch and return it in the network's dtype."""
+        x = check_float_array("x", x, ndim=2, dtype=self.dtype)
+        if self.in_features is not None and x.shape[1] != self.in_features:
+            raise ValueError(f"x must have {self.in_features} features (columns), got shape {tuple(x.shape)}")
+        if x.shape[0] == 0:
+            raise ValueError("x must hold at least one example, got shape (0, ...)")
+        return x
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        """``x -> layer_k(... layer_1(x))``; ``train=False`` for test-time BN and no dropout."""
+        out = self.check_input(x)
+        for layer in self.layers:
+            out = layer.forward(out, train)
+        self._out_shape = tuple(out.shape)
+        return out
+
+    __call__ = forward
+
+    def forward_until(self, x: Any, stop: int, train: bool = False) -> Any:
+        """The output of ``layers[:stop]`` for ``x`` (test mode by default: changes no state)."""
+        out = self.check_input(x)
+        for layer in self.layers[:stop]:
+            out = layer.forward(out, train)
+        return out
+
+    def backward(self, dy: Any) -> Any:
+        """Back-propagate ``dJ/d output`` of the last forward; fill ``grads``; return ``dJ/dx``."""
+        if self._out_shape is None:
+            raise RuntimeError("backward called before forward")
+        dy = check_float_array("dy", dy, ndim=len(self._out_shape), dtype=self.dtype, finite=False)
+        if tuple(dy.shape) != self._out_shape:
+            raise ValueError(f"dy must have the shape of the last output {self._out_shape}, got {tuple(dy.shape)}")
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def predict_proba(self, x: Any, batch_size: int = 1000) -> Any:
+        """Class probabilities (softmax of the outputs) in test mode, in batches."""
+        from mlplab.losses import softmax
+        x = self.check_input(x)
+        batch_size = check_positive_int("batch_size", batch_size)
+        return B.xp.concatenate([softmax(self.forward(x[i:i + batch_size], train=False))
+                                 for i in range(0, x.shape[0], batch_size)])
+
+    def predict(self, x: Any, batch_size: int = 1000) -> Any:
+        """The most probable class of each row of ``x``."""
+        return self.predict_proba(x, batch_size).argmax(axis=1)
+
+    def zero_grad(self) -> None:
+        for grad in self.grads.values():
+            grad[...] = 0
+
+    def architecture(self) -> list[dict[str, Any]]:
+        """JSON-able description: a list of ``{"type": ..., "config": ...}``."""
+        return [{"type": type(layer).__name__, "config": layer.config()} for layer in self.layers]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential(\n{inner}\n)"
+
+
+ACTIVATIONS: dict[str, type[Layer]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU,
+                                       "prelu": PReLU, "elu": ELU, "maxout": Maxout}
+_RELU_LIKE = {"relu", "leaky_relu", "prelu", "elu", "maxout"}
+
+
+def default_init(activation: str) -> str:
+    """He for the rectifier family, Glorot for the saturating units (CS7015 9.4)."""
+    return "he_normal" if activation in _RELU_LIKE else "xavier_normal"
+
+
+def mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str = "relu", init: InitSpec | None = None,
+        batchnorm: bool = False, dropout: float = 0.0, seed: int | np.random.Generator | None = 0,
+        dtype: Any = "float32", bias_init: InitSpec = 0.0, maxout_pieces: int = 2, prelu_per_unit: bool = False,
+        bn_momentum: float = 0.1) -> Sequential:
+    """A fully-connected network ``n_in -> hidden... -> n_out`` (logits out, no softmax).
+
+    Each hidden block is ``Dense -> [BatchNorm] -> activation -> [Dropout]``: batch norm
+    after the affine map and before the non-linearity, as DD2424 lecture 4 places it.
+    ``activation="maxout"`` makes each hidden block one ``Maxout`` (it is its own affine map).
+    ``init=None`` picks ``he_normal`` for rectifiers, ``xavier_normal`` for sigmoid/tanh.
+    ``bias_init``: the seeds suggest a small positive bias (0.01) for ReLU units.
+    """
+    n_in = check_positive_int("n_in", n_in)
+    n_out = check_positive_int("n_out", n_out)
+    if isinstance(hidden, (int, np.integer)):
+        hidden = [hidden]
+    hidden = [check_positive_int(f"hidden[{i}]", h) for i, h in enumerate(hidden)]
+    activation = check_choice("activation", activation, ACTIVATIONS)
+    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dtype = B.resolve_dtype(dtype).name
+    init = default_init(activation) if init is None else init
+    rng = B.make_rng(seed)
+    layers: list[Layer] = []
+    width = n_in
+    for size in hidden:
+        if activation == "maxout":
+            layers.append(Maxout(width, size, pieces=maxout_pieces, init=init, bias_init=bias_init, rng=rng,
+                                 dtype=dtype))
+            if batchnorm:
+                layers.append(BatchNorm(size, momentum=bn_momentum, dtype=dtype))
+        else:
+            layers.append(Dense(width, size, init=init, bias_init=bias_init, rng=rng, dtype=dtype))
+            if batchnorm:
+                layers.append(BatchNorm(size, momentum=bn_momentum, dtype=dtype))
+            if activation == "prelu":
+                layers.append(PReLU(size if prelu_per_unit else 1, dtype=dtype))
+            else:
+                layers.append(ACTIVATIONS[activation](dtype=dtype))
+        if dropout > 0:
+            layers.append(Dropout(dropout, rng=rng, dtype=dtype))
+        width = size
+    layers.append(Dense(width, n_out, init=init if activation != "maxout" else "xavier_normal",
+                        bias_init=0.0, rng=rng, dtype=dtype))
+    return Sequential(layers)
+
+
+# -- save / load --------------------------------------------------------------------------
+def save(net: Sequential, path: str | os.PathLike) -> None:
+    """Write ``net`` to an ``.npz``: the architecture as JSON text plus every param and buffer.
+
+    The file is written to a temporary name and renamed, so a crash never leaves half a model.
+    """
+    if not isinstance(net, Sequential):
+        raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
+    path = os.fspath(path)
+    header = {"format": "mlplab", "version": FORMAT_VERSION, "dtype": net.dtype.name, "layers": net.architecture()}
+    arrays = {"__architecture__": np.array(json.dumps(header))}
+    arrays.update({f"param:{k}": B.to_numpy(v) for k, v in net.params.items()})
+    arrays.update({f"buffer:{k}": B.to_numpy(v) for k, v in net.buffers.items()})
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".mlplab-", suffix=".npz.tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(path: str | os.PathLike) -> Sequential:
+    """Read a network written by :func:`save`.  Never unpickles: loading runs no code."""
+    path = os.fspath(path)
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):
+        raise ValueError(f"path {path!r} is not a readable .npz mlplab model (not a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"path: no model file at {path!r}") from None
+    except ValueError as err:
+        if "pickle" in str(err).lower():
+            raise ValueError(f"path {path!r} holds a pickled object; mlplab model files never do, "
+                             f"and it is refused (loading would run code)") from None
+        raise ValueError(f"path {path!r} is not a readable mlplab model: {err}") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(f"path {path!r} is not a readable .npz mlplab model: {err}") from None
+    if "__architecture__" not in arrays:
+        raise ValueError(f"path {path!r} is an .npz but not an mlplab model (no '__architecture__' entry)")
+    try:
+        header = json.loads(str(arrays.pop("__architecture__")))
+        specs = header["layers"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"path {path!r}: the architecture entry is not valid JSON: {err}") from None
+    if header.get("format") != "mlplab" or header.get("version") != FORMAT_VERSION:
+        raise ValueError(f"path {path!r}: unsupported model format {header.get('format')!r} "
+                         f"version {header.get('version')!r}")
+    layers = []
+    for i, spec in enumerate(specs):
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if kind not in LAYER_TYPES:
+            raise ValueError(f"path {path!r}: layer {i} has unknown type {kind!r}")
+        config = dict(spec.get("config", {}))
+        if kind in ("Dense", "Maxout"):
+            config["init"] = "zeros"   # the stored weights replace whatever init draws
+        try:
+            layers.append(LAYER_TYPES[kind](**config))
+        except TypeError as err:
+            raise ValueError(f"path {path!r}: layer {i} ({kind}) has a bad config {config}: {err}") from None
+    net = Sequential(layers)
+    for prefix, target in (("param:", net.params), ("buffer:", net.buffers)):
+        for key, array in target.items():
+            stored = arrays.pop(prefix + key, None)
+            if stored is None:
+                raise ValueError(f"path {path!r}: missing array {prefix + key!r}")
+            if stored.shape != array.shape:
+                raise ValueError(f"path {path!r}: array {prefix + key!r} has shape {stored.shape}, "
+                                 f"expected {array.shape}")
+            array[...] = B.xp.asarray(stored)
+    if arrays:
+        raise ValueError(f"path {path!r}: unexpected arrays {sorted(arrays)}")
+    return net

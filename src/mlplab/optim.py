@@ -1,0 +1,266 @@
+"""Optimizers that update parameter arrays in place, learning-rate schedules, gradient clipping.
+
+Each update follows ``torch.optim``'s documented algorithm step for step, so trajectories
+match PyTorch to round-off.  ``weight_decay`` (PyTorch's ``g <- g + wd * p``, applied to every
+param it is given) is offered for parity; the seeds' L2 term on weights only is
+:func:`mlplab.losses.weight_penalty` (``wd = 2 lambda``).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Any
+
+from mlplab import backend as B
+from mlplab.validation import check_choice, check_number, check_positive_int
+
+
+class Optimizer(ABC):
+    """Base: keeps per-parameter state keyed by the parameter's name."""
+
+    def __init__(self, lr: float, weight_decay: float = 0.0, max_grad_norm: float | None = None) -> None:
+        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0.0)
+        self.max_grad_norm = None if max_grad_norm is None else check_number(
+            "max_grad_norm", max_grad_norm, low=0.0, low_open=True)
+        self.state: dict[str, dict[str, Any]] = {}
+        self.steps = 0
+
+    def step(self, params: dict[str, Any], grads: dict[str, Any]) -> None:
+        """Update every array of ``params`` in place from the same-named array of ``grads``."""
+        if params.keys() != grads.keys():
+            raise ValueError(f"params and grads must have the same keys, got {sorted(params)} and {sorted(grads)}")
+        if self.max_grad_norm is not None:
+            clip_grad_norm(grads, self.max_grad_norm)
+        self.steps += 1
+        for name, p in params.items():
+            g = grads[name]
+            if self.weight_decay:
+                g = g + self.weight_decay * p
+            self._update(name, p, g, self.state.setdefault(name, {}))
+
+    @abstractmethod
+    def _update(self, name: str, p: Any, g: Any, state: dict[str, Any]) -> None:
+        """Apply one step to ``p`` in place."""
+
+    def state_arrays(self) -> dict[str, Any]:
+        """The state flattened to ``"param|slot" -> array`` (for checkpoints)."""
+        return {f"{name}|{slot}": value for name, slots in self.state.items() for slot, value in slots.items()}
+
+    def load_state_arrays(self, arrays: dict[str, Any], steps: int) -> None:
+        self.state = {}
+        for key, value in arrays.items():
+            name, _, slot = key.partition("|")
+            self.state.setdefault(name, {})[slot] = B.xp.asarray(value)
+        self.steps = steps
+
+
+class SGD(Optimizer):
+    """Mini-batch gradient descent with optional (Nesterov) momentum (PyTorch's form)::
+
+        v <- momentum v + (1 - dampening) g       (v = g on the first step)
+        p <- p - lr (g + momentum v)   if nesterov    else    p <- p - lr v
+    """
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False, dampening: float = 0.0,
+                 weight_decay: float = 0.0, max_grad_norm: float | None = None) -> None:
+        super().__init__(lr, weight_decay, max_grad_norm)
+        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        self.dampening = check_number("dampening", dampening, low=0.0, high=1.0)
+        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got momentum={momentum}, "
+                             f"dampening={dampening}")
+        self.nesterov = bool(nesterov)
+
+    def _update(self, name, p, g, state):
+        if self.momentum:
+            v = state.get("velocity")
+            if v is None:
+                v = state["velocity"] = g.copy()
+            else:
+                v *= self.momentum
+                v += (1.0 - self.dampening) * g
+            g = g + self.momentum * v if self.nesterov else v
+        p -= self.lr * g
+
+
+class AdaGrad(Optimizer):
+    """Duchi et al. 2011: ``G <- G + g^2``, ``p <- p - lr g / (sqrt(G) + eps)``."""
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-10, initial_accumulator_value: float = 0.0,
+                 weight_decay: float = 0.0, max_grad_norm: float | None = None) -> None:
+        super().__init__(lr, weight_decay, max_grad_norm)
+        self.eps = check_number("eps", eps, low=0.0)
+        self.initial_accumulator_value = check_number("initial_accumulator_value", initial_accumulator_value, low=0.0)
+
+    def _update(self, name, p, g, state):
+        if "sum_sq" not in state:
+            state["sum_sq"] = B.xp.full_like(p, self.initial_accumulator_value)
+        G = state["sum_sq"]
+        G += g * g
+        p -= self.lr * g / (B.xp.sqrt(G) + self.eps)
+
+
+class RMSProp(Optimizer):
+    """Tieleman & Hinton 2012: ``r <- alpha r + (1 - alpha) g^2``,
+    ``p <- p - lr g / (sqrt(r) + eps)`` (with ``momentum``: ``v <- momentum v + g / (sqrt(r) + eps)``,
+    ``p <- p - lr v``)."""
+
+    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0,
+                 weight_decay: float = 0.0, max_grad_norm: float | None = None) -> None:
+        super().__init__(lr, weight_decay, max_grad_norm)
+        self.alpha = check_number("alpha", alpha, low=0.0, high=1.0)
+        self.eps = check_number("eps", eps, low=0.0)
+        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
+
+    def _update(self, name, p, g, state):
+        if "mean_sq" not in state:
+            state["mean_sq"] = B.xp.zeros_like(p)
+        r = state["mean_sq"]
+        r *= self.alpha
+        r += (1.0 - self.alpha) * g * g
+        step = g / (B.xp.sqrt(r) + self.eps)
+        if self.momentum:
+            v = state.setdefault("velocity", B.xp.zeros_like(p))
+            v *= self.momentum
+            v += step
+            step = v
+        p -= self.lr * step
+
+
+class Adam(Optimizer):
+    """Kingma & Ba 2015, with PyTorch's arrangement of the bias corrections::
+
+        m <- b1 m + (1 - b1) g        v <- b2 v + (1 - b2) g^2
+        p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+    ``decoupled=True`` gives AdamW: ``p <- p (1 - lr wd)`` instead of adding ``wd p`` to ``g``.
+    """
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, decoupled: bool = False, max_grad_norm: float | None = None) -> None:
+        super().__init__(lr, 0.0 if decoupled else weight_decay, max_grad_norm)
+        self.beta1 = check_number("beta1", beta1, low=0.0, high=1.0, high_open=True)
+        self.beta2 = check_number("beta2", beta2, low=0.0, high=1.0, high_open=True)
+        self.eps = check_number("eps", eps, low=0.0)
+        self.decoupled_weight_decay = check_number("weight_decay", weight_decay, low=0.0) if decoupled else 0.0
+
+    def _update(self, name, p, g, state):
+        xp = B.xp
+        if "m" not in state:
+            state["m"], state["v"] = xp.zeros_like(p), xp.zeros_like(p)
+        m, v, t = state["m"], state["v"], self.steps
+        if self.decoupled_weight_decay:
+            p *= 1.0 - self.lr * self.decoupled_weight_decay
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g
+        v *= self.beta2
+        v += (1.0 - self.beta2) * g * g
+        denom = xp.sqrt(v) / math.sqrt(1.0 - self.beta2 ** t) + self.eps
+        p -= (self.lr / (1.0 - self.beta1 ** t)) * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019), PyTorch's ``AdamW``."""
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.01, max_grad_norm: float | None = None) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay, decoupled=True, max_grad_norm=max_grad_norm)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam,
+                                          "adamw": AdamW}
+
+
+def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
+    """Build an optimizer by name (``sgd``, ``adagrad``, ``rmsprop``, ``adam``, ``adamw``)."""
+    return OPTIMIZERS[check_choice("optimizer", name, OPTIMIZERS)](**kwargs)
+
+
+def clip_grad_norm(grads: dict[str, Any], max_norm: float) -> float:
+    """Scale all gradients in place so their global L2 norm is at most ``max_norm``
+    (PyTorch's ``clip_grad_norm_``: factor ``max_norm / (norm + 1e-6)`` when below 1).
+    Returns the norm before clipping."""
+    max_norm = check_number("max_norm", max_norm, low=0.0, low_open=True)
+    total = math.sqrt(sum(float(B.xp.vdot(g.ravel(), g.ravel())) for g in grads.values()))
+    factor = max_norm / (total + 1e-6)
+    if factor < 1.0:
+        for g in grads.values():
+            g *= factor
+    return total
+
+
+# -- learning-rate schedules: callables step -> lr ------------------------------------------
+class Schedule(ABC):
+    """A learning rate as a function of the update count ``t`` (0-based)."""
+
+    @abstractmethod
+    def __call__(self, t: int) -> float:
+        """The learning rate for update ``t``."""
+
+
+class ConstantLR(Schedule):
+    def __init__(self, lr: float) -> None:
+        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+
+    def __call__(self, t: int) -> float:
+        return self.lr
+
+
+class StepLR(Schedule):
+    """``lr * gamma ** floor(t / step_size)``."""
+
+    def __init__(self, lr: float, step_size: int, gamma: float = 0.1) -> None:
+        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+        self.step_size = check_positive_int("step_size", step_size)
+        self.gamma = check_number("gamma", gamma, low=0.0, low_open=True)
+
+    def __call__(self, t: int) -> float:
+        return self.lr * self.gamma ** (t // self.step_size)
+
+
+class ExponentialLR(Schedule):
+    """``lr * gamma ** t``."""
+
+    def __init__(self, lr: float, gamma: float) -> None:
+        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+        self.gamma = check_number("gamma", gamma, low=0.0, low_open=True)
+
+    def __call__(self, t: int) -> float:
+        return self.lr * self.gamma ** t
+
+
+class CosineLR(Schedule):
+    """``min_lr + (lr - min_lr) (1 + cos(pi t / total)) / 2``, then ``min_lr`` (Loshchilov & Hutter 2017)."""
+
+    def __init__(self, lr: float, total_steps: int, min_lr: float = 0.0) -> None:
+        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+        self.total_steps = check_positive_int("total_steps", total_steps)
+        self.min_lr = check_number("min_lr", min_lr, low=0.0, high=self.lr)
+
+    def __call__(self, t: int) -> float:
+        progress = min(t, self.total_steps) / self.total_steps
+        return self.min_lr + (self.lr - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class CyclicLR(Schedule):
+    """The triangular cyclical rate DD2424 uses (Smith 2017), half-cycle ``n_s`` updates::
+
+        eta_t = eta_min + (t - 2 l n_s) / n_s (eta_max - eta_min)          for 2l n_s <= t <= (2l+1) n_s
+        eta_t = eta_max - (t - (2l+1) n_s) / n_s (eta_max - eta_min)       for (2l+1) n_s <= t <= 2(l+1) n_s
+    """
+
+    def __init__(self, eta_min: float, eta_max: float, n_s: int) -> None:
+        self.eta_min = check_number("eta_min", eta_min, low=0.0, low_open=True)
+        self.eta_max = check_number("eta_max", eta_max, low=self.eta_min)
+        self.n_s = check_positive_int("n_s", n_s)
+
+    def __call__(self, t: int) -> float:
+        position = t % (2 * self.n_s)
+        rise = position if position <= self.n_s else 2 * self.n_s - position
+        return self.eta_min + rise / self.n_s * (self.eta_max - self.eta_min)
+
+
+SCHEDULES: dict[str, type[Schedule]] = {"constant": ConstantLR, "step": StepLR, "exponential": ExponentialLR,
+                                        "cosine": CosineLR, "cyclic": CyclicLR}

@@ -1,0 +1,80 @@
+"""Input checks at the edge: every message names the argument and the value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from mlplab import backend as B
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a float after checking it is finite and inside the given range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, otherwise list the valid ones."""
+    choices = list(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(sorted(choices))}")
+    return value
+
+
+def check_float_array(name: str, x: Any, *, ndim: int | None = None, dtype: Any = None,
+                      finite: bool = True) -> Any:
+    """Return ``x`` as a floating array of ``dtype``.
+
+    Integer and boolean arrays are converted (uint8 images are common); complex,
+    object and string arrays are refused, as are NaN/inf values when ``finite``.
+    """
+    arr = x if isinstance(x, B.xp.ndarray) else B.xp.asarray(x) if _is_array_like(x) else None
+    if arr is None:
+        raise TypeError(f"{name} must be an array, got {type(x).__name__}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(arr.shape)}")
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    if finite and arr.dtype.kind == "f" and not bool(B.xp.isfinite(arr).all()):
+        raise ValueError(f"{name} contains NaN or inf values")
+    return arr
+
+
+def check_labels(name: str, labels: Any, n: int, n_classes: int) -> Any:
+    """Return integer class labels of shape ``(n,)`` in ``[0, n_classes)``."""
+    arr = labels if isinstance(labels, B.xp.ndarray) else B.xp.asarray(labels) if _is_array_like(labels) else None
+    if arr is None:
+        raise TypeError(f"{name} must be an array of integer class labels, got {type(labels).__name__}")
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) to match the batch, got {tuple(arr.shape)}")
+    if n and (int(arr.min()) < 0 or int(arr.max()) >= n_classes):
+        bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
+        raise ValueError(f"{name} must lie in [0, {n_classes}), got {bad}")
+    return arr
+
+
+def _is_array_like(x: Any) -> bool:
+    return isinstance(x, (list, tuple, np.ndarray, np.generic)) or hasattr(x, "__array__")

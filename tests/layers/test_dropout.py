@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+
+import mlplab as ml
+from tests.layers.helpers import check_layer
+
+
+def test_dropout_is_inverted_and_identity_at_test_time(rng):
+    layer = ml.layers.Dropout(0.3, rng=0, dtype="float64")
+    x = np.ones((400, 500))
+    y = layer.forward(x, train=True)
+    kept = y != 0
+    assert abs(kept.mean() - 0.7) < 0.01                       # Bernoulli(1 - p) mask
+    np.testing.assert_allclose(y[kept], 1 / 0.7)               # survivors scaled by 1 / (1 - p)
+    assert abs(y.mean() - 1.0) < 0.01                          # E[y] = x
+    np.testing.assert_array_equal(layer.backward(np.full_like(x, 2.0)), 2.0 * kept / 0.7)
+    assert layer.forward(x, train=False) is x
+
+
+def test_dropout_gradient_matches_central_differences(rng):
+    check_layer(ml.layers.Dropout(0.5, rng=3, dtype="float64"), rng.normal(size=(6, 5)), rng)
+
+
+def test_dropout_masks_are_reproducible_from_the_seed():
+    x = np.ones((5, 8), dtype=np.float32)
+    a = ml.layers.Dropout(0.5, rng=7).forward(x)
+    b = ml.layers.Dropout(0.5, rng=7).forward(x)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 2])
+def test_dropout_refuses_bad_rates(p):
+    with pytest.raises(ValueError, match="p must be"):
+        ml.layers.Dropout(p)

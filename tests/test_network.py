@@ -1,0 +1,198 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+import mlplab as ml
+from tests.conftest import rel_close
+
+L = ml.layers
+
+
+def test_mlp_places_batchnorm_between_the_affine_map_and_the_nonlinearity():
+    net = ml.mlp(784, [1000, 500, 250], 10, activation="relu", init="he_normal", batchnorm=True, dropout=0.2)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == ["Dense", "BatchNorm", "ReLU", "Dropout"] * 3 + ["Dense"]
+    assert list(net.params)[:4] == ["0.W", "0.b", "1.gamma", "1.beta"]
+    assert set(net.buffers) == {f"{i}.{b}" for i in (1, 5, 9) for b in ("running_mean", "running_var")}
+    assert net.layers[0].W.shape == (1000, 784) and net.dtype == np.float32
+    assert all(p.dtype == np.float32 for p in net.params.values())
+
+
+def test_params_are_the_layer_arrays(rng):
+    net = ml.mlp(3, [4], 2, dtype="float64")
+    net.params["0.W"][...] = 0.0
+    net.params["0.b"][...] = 1.0
+    assert not net.layers[0].W.any() and (net.layers[0].b == 1).all()
+    assert net.params["0.W"] is net.layers[0].W
+    x = rng.normal(size=(5, 3))
+    _, d = ml.losses.softmax_cross_entropy(net.forward(x), np.zeros(5, dtype=int))
+    net.backward(d)
+    assert net.grads["2.W"] is net.layers[2].grads["W"] and net.grads["2.W"].any()
+
+
+def test_seed_makes_networks_reproducible():
+    a, b = ml.mlp(5, [7], 3, seed=4), ml.mlp(5, [7], 3, seed=4)
+    c = ml.mlp(5, [7], 3, seed=5)
+    np.testing.assert_array_equal(a.params["0.W"], b.params["0.W"])
+    assert not np.array_equal(a.params["0.W"], c.params["0.W"])
+
+
+def test_whole_network_matches_torch(torch, rng):
+    net = ml.mlp(6, [8, 7], 4, activation="elu", batchnorm=True, dtype="float64", seed=2, bias_init=0.01)
+    ref = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.BatchNorm1d(8), torch.nn.ELU(),
+                              torch.nn.Linear(8, 7), torch.nn.BatchNorm1d(7), torch.nn.ELU(), torch.nn.Linear(7, 4))
+    names = {"W": "weight", "b": "bias", "gamma": "weight", "beta": "bias"}
+    with torch.no_grad():
+        for key, value in net.params.items():
+            i, name = key.split(".")
+            getattr(ref[int(i)], names[name]).copy_(torch.from_numpy(value))
+    x = rng.normal(size=(9, 6))
+    labels = rng.integers(0, 4, size=9)
+    xt = torch.tensor(x, requires_grad=True)
+    loss_t = torch.nn.functional.cross_entropy(ref(xt), torch.from_numpy(labels))
+    loss_t.backward()
+    loss, d = ml.losses.softmax_cross_entropy(net.forward(x), labels)
+    rel_close(loss, loss_t.item())
+    rel_close(net.backward(d), xt.grad.numpy())
+    for key, grad in net.grads.items():
+        i, name = key.split(".")
+        expected = getattr(ref[int(i)], names[name]).grad.numpy()
+        if key in ("0.b", "3.b"):   # a bias before BN has zero gradient: both sides are round-off
+            assert np.abs(grad).max() < 1e-15 and np.abs(expected).max() < 1e-15
+        else:
+            rel_close(grad, expected)
+
+
+def _every_layer_type(rng):
+    layers = [L.Dense(6, 8, rng=0), L.BatchNorm(8), L.PReLU(8), L.Maxout(8, 5, pieces=3, rng=1), L.LeakyReLU(0.2),
+              L.Dense(5, 5, rng=2), L.ELU(0.5), L.Dropout(0.3), L.Dense(5, 4, rng=3), L.Sigmoid(),
+              L.Dense(4, 4, rng=4), L.Tanh(), L.Dense(4, 3, rng=5), L.ReLU(), L.Dense(3, 3, rng=6)]
+    net = ml.Sequential(layers)
+    for _ in range(3):   # move BN's running statistics and PReLU's slopes away from their defaults
+        net.forward(rng.normal(size=(10, 6)).astype(np.float32))
+    net.layers[2].alpha[...] = rng.uniform(size=8)
+    return net
+
+
+def test_save_load_round_trips_every_layer_type_exactly(tmp_path, rng):
+    net = _every_layer_type(rng)
+    ml.save(net, tmp_path / "model.npz")
+    back = ml.load(tmp_path / "model.npz")
+    assert [type(layer) for layer in back.layers] == [type(layer) for layer in net.layers]
+    assert back.architecture() == net.architecture()
+    for key in list(net.params) + list(net.buffers):
+        source = net.params.get(key, net.buffers.get(key))
+        target = back.params.get(key, back.buffers.get(key))
+        assert target.dtype == source.dtype
+        np.testing.assert_array_equal(target, source)
+    x = rng.normal(size=(4, 6)).astype(np.float32)
+    np.testing.assert_array_equal(back.forward(x, train=False), net.forward(x, train=False))
+    assert os.listdir(tmp_path) == ["model.npz"]          # no temporary file left behind
+
+
+def test_float64_round_trip(tmp_path):
+    net = ml.mlp(3, [4], 2, dtype="float64", batchnorm=True)
+    ml.save(net, tmp_path / "m.npz")
+    assert ml.load(tmp_path / "m.npz").params["0.W"].dtype == np.float64
+
+
+def test_pickled_file_is_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, __architecture__=np.array([{"type": "Dense"}], dtype=object))
+    with pytest.raises(ValueError, match="holds a pickled object.*refused"):
+        ml.load(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not a zip at all", "is not a readable .npz mlplab model"),
+    (None, "is an .npz but not an mlplab model"),
+])
+def test_broken_files_are_explained(tmp_path, content, message):
+    path = tmp_path / "bad.npz"
+    if content is None:
+        np.savez(path, x=np.zeros(3))
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        ml.load(path)
+
+
+def test_tampered_architecture_is_refused(tmp_path):
+    net = ml.mlp(3, [4], 2)
+    ml.save(net, tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        arrays = dict(data)
+    header = json.loads(str(arrays["__architecture__"]))
+    header["layers"][0]["type"] = "os.system"
+    arrays["__architecture__"] = np.array(json.dumps(header))
+    np.savez(tmp_path / "m.npz", **arrays)
+    with pytest.raises(ValueError, match="unknown type 'os.system'"):
+        ml.load(tmp_path / "m.npz")
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        ml.load(tmp_path / "nope.npz")
+
+
+@pytest.mark.parametrize("x, error, message", [
+    (np.zeros((4, 3)), ValueError, r"x must have 5 features \(columns\), got shape \(4, 3\)"),
+    (np.zeros(5), ValueError, r"x must be 2-D, got shape \(5,\)"),
+    (np.full((2, 5), np.nan), ValueError, "x contains NaN or inf"),
+    (np.full((2, 5), np.inf), ValueError, "x contains NaN or inf"),
+    (np.zeros((2, 5), dtype=complex), TypeError, "x must hold real numbers, got dtype complex128"),
+    (np.array([["a"] * 5]), TypeError, "x must hold real numbers"),
+    ("hello", TypeError, "x must be an array, got str"),
+    (np.zeros((0, 5)), ValueError, "x must hold at least one example"),
+])
+def test_forward_refuses_bad_input(x, error, message):
+    with pytest.raises(error, match=message):
+        ml.mlp(5, [4], 2).forward(x)
+
+
+def test_forward_converts_integer_input_to_the_network_dtype():
+    y = ml.mlp(5, [4], 2).forward(np.ones((3, 5), dtype=np.uint8))
+    assert y.dtype == np.float32 and y.shape == (3, 2)
+
+
+def test_backward_checks_dy():
+    net = ml.mlp(5, [4], 2)
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        net.backward(np.zeros((3, 2)))
+    net.forward(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match=r"dy must have the shape of the last output \(3, 2\), got \(3, 4\)"):
+        net.backward(np.zeros((3, 4)))
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"activation": "swish"}, ValueError, "unknown activation 'swish'; valid: elu, leaky_relu, maxout, prelu, relu"),
+    ({"hidden": [10, 0]}, ValueError, r"hidden\[1\] must be a positive integer, got 0"),
+    ({"hidden": [-3]}, ValueError, r"hidden\[0\] must be a positive integer, got -3"),
+    ({"n_in": 0}, ValueError, "n_in must be a positive integer, got 0"),
+    ({"dropout": 1.0}, ValueError, "dropout must be < 1.0"),
+    ({"dtype": "float16"}, ValueError, r"dtype must be one of \['float32', 'float64'\], got 'float16'"),
+    ({"init": "kaiming"}, ValueError, "unknown init 'kaiming'"),
+    ({"seed": -1}, ValueError, "seed must be a non-negative int"),
+])
+def test_mlp_refuses_bad_settings(kwargs, error, message):
+    args = {"n_in": 5, "hidden": [4], "n_out": 2, **kwargs}
+    with pytest.raises(error, match=message):
+        ml.mlp(**args)
+
+
+def test_sequential_refuses_mixed_dtypes_and_non_layers():
+    with pytest.raises(ValueError, match="layers must share one dtype"):
+        ml.Sequential([L.Dense(2, 2, dtype="float32"), L.Dense(2, 2, dtype="float64")])
+    with pytest.raises(TypeError, match=r"layers\[1\] must be an mlplab layer, got str"):
+        ml.Sequential([L.Dense(2, 2), "relu"])
+
+
+def test_predict_in_batches_equals_one_pass(rng):
+    net = ml.mlp(5, [8], 3, batchnorm=True, dtype="float64")
+    x = rng.normal(size=(25, 5))
+    proba = net.predict_proba(x, batch_size=7)
+    np.testing.assert_allclose(proba, ml.losses.softmax(net.forward(x, train=False)), rtol=1e-12)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(net.predict(x), proba.argmax(axis=1))

@@ -1,0 +1,116 @@
+import math
+
+import numpy as np
+import pytest
+
+import mlplab as ml
+from tests.conftest import rel_close
+
+O = ml.optim
+
+CASES = [
+    ("sgd", dict(lr=0.1), lambda t, p: t.optim.SGD(p, lr=0.1)),
+    ("sgd-momentum", dict(lr=0.1, momentum=0.9), lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9)),
+    ("sgd-nesterov-wd", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01),
+     lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01)),
+    ("sgd-dampening", dict(lr=0.05, momentum=0.5, dampening=0.3),
+     lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.5, dampening=0.3)),
+    ("adagrad-wd", dict(lr=0.1, weight_decay=0.02), lambda t, p: t.optim.Adagrad(p, lr=0.1, weight_decay=0.02)),
+    ("rmsprop", dict(lr=0.01), lambda t, p: t.optim.RMSprop(p, lr=0.01)),
+    ("rmsprop-momentum-wd", dict(lr=0.01, alpha=0.9, momentum=0.7, weight_decay=0.03),
+     lambda t, p: t.optim.RMSprop(p, lr=0.01, alpha=0.9, momentum=0.7, weight_decay=0.03)),
+    ("adam", dict(lr=0.01), lambda t, p: t.optim.Adam(p, lr=0.01)),
+    ("adam-wd", dict(lr=0.01, beta1=0.8, beta2=0.99, weight_decay=0.05),
+     lambda t, p: t.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), weight_decay=0.05)),
+    ("adamw", dict(lr=0.01, weight_decay=0.05),
+     lambda t, p: t.optim.AdamW(p, lr=0.01, weight_decay=0.05)),
+]
+CLASSES = O.OPTIMIZERS
+
+
+@pytest.mark.parametrize("name, kwargs, make_ref", CASES, ids=[c[0] for c in CASES])
+def test_ten_step_trajectory_equals_torch_optim(name, kwargs, make_ref, torch, rng):
+    """Same start, same gradient function (a quadratic plus a cubic), ten steps, 1e-10."""
+    net = ml.mlp(4, [5], 3, activation="tanh", dtype="float64", seed=1)
+    params = net.params
+    ref_params = {k: torch.tensor(v.copy(), requires_grad=True) for k, v in params.items()}
+    targets = {k: rng.normal(size=v.shape) for k, v in params.items()}
+    opt = CLASSES[name.split("-")[0]](**kwargs)
+    ref_opt = make_ref(torch, list(ref_params.values()))
+    for _ in range(10):
+        grads = {k: (p - targets[k]) + 0.1 * p ** 3 for k, p in params.items()}
+        ref_opt.zero_grad()
+        sum(((p - torch.from_numpy(targets[k])) ** 2 / 2 + 0.025 * p ** 4).sum()
+            for k, p in ref_params.items()).backward()
+        opt.step(params, grads)
+        ref_opt.step()
+    for k, p in params.items():
+        rel_close(p, ref_params[k].detach().numpy())
+
+
+def test_step_updates_the_network_arrays_in_place(rng):
+    net = ml.mlp(3, [4], 2, dtype="float64")
+    W = net.layers[0].W
+    before = W.copy()
+    grads = {k: np.ones_like(v) for k, v in net.params.items()}
+    O.SGD(lr=0.5).step(net.params, grads)
+    assert net.layers[0].W is W
+    np.testing.assert_allclose(W, before - 0.5)
+
+
+def test_clip_grad_norm_matches_torch(torch, rng):
+    grads = {"a": rng.normal(size=(3, 4)), "b": rng.normal(size=5)}
+    ref = [torch.zeros(3, 4, requires_grad=True), torch.zeros(5, requires_grad=True)]
+    ref[0].grad, ref[1].grad = torch.from_numpy(grads["a"].copy()), torch.from_numpy(grads["b"].copy())
+    total = O.clip_grad_norm(grads, 1.0)
+    ref_total = torch.nn.utils.clip_grad_norm_(ref, 1.0)
+    rel_close(total, ref_total.item())
+    rel_close(grads["a"], ref[0].grad.numpy())
+    assert math.sqrt(sum((g ** 2).sum() for g in grads.values())) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_optimizer_clips_when_asked():
+    params, grads = {"w": np.zeros(4)}, {"w": np.full(4, 10.0)}
+    O.SGD(lr=1.0, max_grad_norm=2.0).step(params, grads)
+    assert np.linalg.norm(params["w"]) == pytest.approx(2.0, rel=1e-5)
+
+
+def test_schedules():
+    assert O.StepLR(0.1, step_size=10, gamma=0.5)(25) == pytest.approx(0.025)
+    assert O.ExponentialLR(0.1, 0.9)(3) == pytest.approx(0.1 * 0.9 ** 3)
+    cosine = O.CosineLR(0.1, total_steps=100, min_lr=0.01)
+    assert cosine(0) == pytest.approx(0.1) and cosine(50) == pytest.approx(0.055) and cosine(100) == 0.01
+    cyclic = O.CyclicLR(1e-5, 1e-1, n_s=500)                    # DD2424's triangular cycle
+    assert cyclic(0) == pytest.approx(1e-5) and cyclic(500) == pytest.approx(1e-1)
+    assert cyclic(250) == pytest.approx((1e-5 + 1e-1) / 2) and cyclic(750) == pytest.approx((1e-5 + 1e-1) / 2)
+    assert cyclic(1000) == pytest.approx(1e-5) and cyclic(1500) == pytest.approx(1e-1)
+
+
+def test_cyclic_matches_torch_triangular(torch):
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.1)
+    ref = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=0.001, max_lr=0.1, step_size_up=7, mode="triangular",
+                                            cycle_momentum=False)
+    ours = O.CyclicLR(0.001, 0.1, n_s=7)
+    for t in range(30):
+        assert ours(t) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
+        opt.step()
+        ref.step()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: O.make_optimizer("adamax"), "unknown optimizer 'adamax'; valid: adagrad, adam, adamw, rmsprop, sgd"),
+    (lambda: O.SGD(lr=0), "lr must be > 0.0, got 0.0"),
+    (lambda: O.SGD(lr=0.1, momentum=1.0), "momentum must be < 1.0"),
+    (lambda: O.SGD(lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
+    (lambda: O.Adam(beta2=1.0), "beta2 must be < 1.0"),
+    (lambda: O.CyclicLR(0.1, 0.01, 10), "eta_max must be >= 0.1"),
+])
+def test_bad_optimizer_settings_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_step_refuses_mismatched_keys():
+    with pytest.raises(ValueError, match="params and grads must have the same keys"):
+        O.SGD(lr=0.1).step({"a": np.zeros(2)}, {"b": np.zeros(2)})
