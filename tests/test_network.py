@@ -133,7 +133,7 @@ def test_tampered_architecture_is_refused(tmp_path):
 
 
 def test_missing_file_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no model file"):
+    with pytest.raises(FileNotFoundError, match="no mlplab model file"):
         ml.load(tmp_path / "nope.npz")
 
 

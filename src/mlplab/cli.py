@@ -1,24 +1,154 @@
-"""The ``mlplab`` command."""
+"""The ``mlplab`` command: ``train``, ``evaluate``, ``predict``."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 import mlplab
+from mlplab.config import KEYS, read_toml, resolve
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: printed as one line, exit status 2."""
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    for name, key in KEYS.items():
+        flag = "--" + name.replace("_", "-")
+        default = key.default if not isinstance(key.default, list) else ",".join(map(str, key.default))
+        text = f"{key.help} (default: {default})"
+        if key.kind is bool:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                                help=text)
+        else:
+            parser.add_argument(flag, dest=name, default=argparse.SUPPRESS, help=text,
+                                metavar=name.upper(), choices=None)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mlplab", description=mlplab.__doc__)
+    parser = argparse.ArgumentParser(prog="mlplab", description="Train deep fully-connected networks with "
+                                     "hand-written backpropagation, and look inside them.")
     parser.add_argument("--version", action="version", version=f"mlplab {mlplab.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a network and write a run directory",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--config", help="a TOML file with the same keys as the flags (flags override it)")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_config_flags(train)
+
+    evaluate = commands.add_parser("evaluate", help="test loss and accuracy of a finished run")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--data", help="evaluate on this dataset or file's test split instead of the run's")
+    evaluate.add_argument("--data-dir", dest="data_dir")
+
+    predict = commands.add_parser("predict", help="classes and probabilities for the rows of a file")
+    predict.add_argument("run_dir")
+    predict.add_argument("--input", required=True, help=".npz (X or X_test) or .csv (features; a last label "
+                                                        "column is ignored when present)")
+    predict.add_argument("--output", help="CSV file to write (default: standard output)")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
+def cmd_train(args: argparse.Namespace) -> int:
+    from mlplab.run import train_run
+    flags = {name: getattr(args, name) for name in KEYS if hasattr(args, name)}
+    file_values: dict[str, Any] = {}
+    if args.resume:
+        file_values = read_toml(Path(args.resume) / "config.toml")
+        flags["out"] = args.resume
+    if args.config:
+        file_values.update(read_toml(args.config))
+    config = resolve(file_values, flags)
+    summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None)
+    print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
+          f"epochs {summary['epochs']}  train time {summary['train_seconds']:.1f}s  -> {config['out']}")
     return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from mlplab.data import load_dataset
+    from mlplab.run import load_run
+    from mlplab.train import Trainer
+    from mlplab.optim import SGD
+    config, net, pre = load_run(args.run_dir)
+    dataset = load_dataset(args.data or config["data"], args.data_dir or config["data_dir"], seed=config["seed"])
+    X = pre.transform(dataset.X_test, net.dtype)
+    loss, acc = Trainer(net, SGD(lr=1.0)).evaluate(X, dataset.y_test)
+    print(json.dumps({"test_accuracy": acc, "test_loss": loss, "n_test": int(X.shape[0]), "data": dataset.name}))
+    return 0
+
+
+def _read_features(path: str, n_features: int) -> np.ndarray:
+    from mlplab.network import read_npz
+    if path.endswith(".npz"):
+        arrays = read_npz(path, "input")
+        key = next((k for k in ("X", "X_test", "X_train") if k in arrays), None)
+        if key is None:
+            raise UsageError(f"input {path!r} must hold an array X (or X_test); found {sorted(arrays)}")
+        X = arrays[key].reshape(arrays[key].shape[0], -1)
+    elif path.endswith(".csv"):
+        with open(path, newline="") as f:
+            rows = [row for row in csv.reader(f) if row]
+        try:
+            float(rows[0][0])
+        except (ValueError, IndexError):
+            rows = rows[1:]
+        try:
+            X = np.array(rows, dtype=np.float64)
+        except ValueError as err:
+            raise UsageError(f"input {path!r}: every row must be numbers ({err})") from None
+        if X.ndim == 2 and X.shape[1] == n_features + 1:
+            X = X[:, :-1]            # a label column
+    else:
+        raise UsageError(f"input {path!r} must end in .npz or .csv")
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise UsageError(f"input {path!r} has rows of {X.shape[1:] or 'no'} features; the model expects {n_features}")
+    return X
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from mlplab.backend import to_numpy
+    from mlplab.run import load_run
+    _, net, pre = load_run(args.run_dir)
+    X = pre.transform(_read_features(args.input, net.in_features), net.dtype)
+    proba = to_numpy(net.predict_proba(X))
+    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    try:
+        writer = csv.writer(out)
+        writer.writerow(["row", "class"] + [f"p{k}" for k in range(proba.shape[1])])
+        for i, row in enumerate(proba):
+            writer.writerow([i, int(row.argmax())] + [f"{p:.6g}" for p in row])
+    finally:
+        if args.output:
+            out.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mlplab.train import TrainingDiverged
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
+    try:
+        return handlers[args.command](args)
+    except TrainingDiverged as err:
+        print(f"mlplab: training stopped: {err}", file=sys.stderr)
+        return 3
+    except (UsageError, ValueError, TypeError, FileNotFoundError) as err:
+        print(f"mlplab {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mlplab: interrupted; the last checkpoint is kept", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -187,18 +187,20 @@ def mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str = "relu", 
 
 
 # -- save / load --------------------------------------------------------------------------
-def save(net: Sequential, path: str | os.PathLike) -> None:
-    """Write ``net`` to an ``.npz``: the architecture as JSON text plus every param and buffer.
-
-    The file is written to a temporary name and renamed, so a crash never leaves half a model.
-    """
+def model_arrays(net: Sequential) -> dict[str, np.ndarray]:
+    """The arrays of a model file: the architecture as JSON text plus every param and buffer."""
     if not isinstance(net, Sequential):
         raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
-    path = os.fspath(path)
     header = {"format": "mlplab", "version": FORMAT_VERSION, "dtype": net.dtype.name, "layers": net.architecture()}
     arrays = {"__architecture__": np.array(json.dumps(header))}
     arrays.update({f"param:{k}": B.to_numpy(v) for k, v in net.params.items()})
     arrays.update({f"buffer:{k}": B.to_numpy(v) for k, v in net.buffers.items()})
+    return arrays
+
+
+def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Write an ``.npz`` to a temporary name in the same folder, then rename: never half a file."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".mlplab-", suffix=".npz.tmp", dir=directory)
     try:
@@ -211,23 +213,39 @@ def save(net: Sequential, path: str | os.PathLike) -> None:
         raise
 
 
+def save(net: Sequential, path: str | os.PathLike) -> None:
+    """Write ``net`` to an ``.npz`` (architecture as JSON text, params and buffers), atomically."""
+    write_npz_atomic(path, model_arrays(net))
+
+
+def read_npz(path: str | os.PathLike, what: str = "mlplab model") -> dict[str, np.ndarray]:
+    """Every array of an ``.npz``, read with ``allow_pickle=False``; errors name the path."""
+    path = os.fspath(path)
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):
+        raise ValueError(f"path {path!r} is not a readable .npz {what} (not a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"path: no {what} file at {path!r}") from None
+    except ValueError as err:
+        if "pickle" in str(err).lower():
+            raise ValueError(f"path {path!r} holds a pickled object; mlplab files never do, "
+                             f"and it is refused (loading would run code)") from None
+        raise ValueError(f"path {path!r} is not a readable {what}: {err}") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(f"path {path!r} is not a readable .npz {what}: {err}") from None
+
+
 def load(path: str | os.PathLike) -> Sequential:
     """Read a network written by :func:`save`.  Never unpickles: loading runs no code."""
     path = os.fspath(path)
-    if os.path.isfile(path) and not zipfile.is_zipfile(path):
-        raise ValueError(f"path {path!r} is not a readable .npz mlplab model (not a zip archive)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"path: no model file at {path!r}") from None
-    except ValueError as err:
-        if "pickle" in str(err).lower():
-            raise ValueError(f"path {path!r} holds a pickled object; mlplab model files never do, "
-                             f"and it is refused (loading would run code)") from None
-        raise ValueError(f"path {path!r} is not a readable mlplab model: {err}") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as err:
-        raise ValueError(f"path {path!r} is not a readable .npz mlplab model: {err}") from None
+    return net_from_arrays(read_npz(path), path)
+
+
+def net_from_arrays(arrays: dict[str, np.ndarray], path: str = "<arrays>") -> Sequential:
+    """Rebuild a network from :func:`model_arrays` output (extra, non-model keys are ignored)."""
+    arrays = {k: v for k, v in arrays.items() if k == "__architecture__" or k.startswith(("param:", "buffer:"))}
     if "__architecture__" not in arrays:
         raise ValueError(f"path {path!r} is an .npz but not an mlplab model (no '__architecture__' entry)")
     try:

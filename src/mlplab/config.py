@@ -1,0 +1,137 @@
+"""The run configuration: one table of keys shared by the command-line flags and TOML files."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Key:
+    default: Any
+    kind: type
+    help: str
+    choices: tuple[str, ...] | None = None
+
+
+KEYS: dict[str, Key] = {
+    "data": Key("fashion-mnist", str, "dataset name (fashion-mnist, mnist, mnist-5k, digits, spirals, moons, "
+                                      "circles, gaussian) or a path to an .npz / .csv file"),
+    "data_dir": Key(None, str, "folder with MNIST/Fashion-MNIST IDX files (else $MLPLAB_DATA, Debian's location)"),
+    "preprocess": Key("auto", str, "auto: scale images to [0,1], standardize other data",
+                      ("auto", "none", "scale", "standardize", "scale+standardize")),
+    "val_fraction": Key(0.1, float, "stratified share of the training set held out for validation (0: none)"),
+    "train_limit": Key(0, int, "use only the first N training examples after shuffling (0: all)"),
+    "hidden": Key([1000, 500, 250], list, "hidden layer sizes, comma-separated"),
+    "activation": Key("relu", str, "hidden non-linearity",
+                      ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout")),
+    "init": Key("auto", str, "weight init (he_normal, xavier_uniform, normal:0.01, ...; auto: by activation)"),
+    "bias_init": Key(0.0, float, "initial bias (the seeds suggest 0.01 for ReLU)"),
+    "batchnorm": Key(True, bool, "batch normalization after each hidden affine map"),
+    "bn_momentum": Key(0.1, float, "BatchNorm running-statistics momentum (PyTorch's meaning)"),
+    "dropout": Key(0.2, float, "dropout rate after each hidden block"),
+    "maxout_pieces": Key(2, int, "pieces per maxout unit"),
+    "optimizer": Key("sgd", str, "optimizer", ("sgd", "adagrad", "rmsprop", "adam", "adamw")),
+    "lr": Key(0.05, float, "learning rate (the peak rate for cosine and cyclic schedules)"),
+    "momentum": Key(0.9, float, "SGD / RMSProp momentum"),
+    "nesterov": Key(False, bool, "Nesterov momentum (SGD)"),
+    "beta1": Key(0.9, float, "Adam beta1"),
+    "beta2": Key(0.999, float, "Adam beta2"),
+    "weight_decay": Key(0.0, float, "optimizer weight decay on every parameter (PyTorch's); see --l2"),
+    "max_grad_norm": Key(0.0, float, "clip the global gradient norm to this (0: off)"),
+    "schedule": Key("cosine", str, "learning-rate schedule", ("constant", "step", "exponential", "cosine", "cyclic")),
+    "lr_min": Key(0.0, float, "cosine floor / cyclic eta_min"),
+    "step_epochs": Key(10, int, "step schedule: epochs between decays; cyclic: epochs per half cycle (n_s)"),
+    "gamma": Key(0.1, float, "step / exponential schedule decay factor (exponential: per epoch)"),
+    "batch_size": Key(100, int, "mini-batch size"),
+    "epochs": Key(20, int, "training epochs"),
+    "l2": Key(0.0, float, "the seeds' lambda: J = loss + lambda * sum ||W||^2 over weight matrices"),
+    "l1": Key(0.0, float, "L1 penalty lambda1 * sum |W| over weight matrices"),
+    "patience": Key(0, int, "early stopping after this many epochs without a better validation loss (0: off)"),
+    "seed": Key(0, int, "seed of the initialisation, the data order, dropout and the splits"),
+    "dtype": Key("float32", str, "floating point precision", ("float32", "float64")),
+    "out": Key("runs/latest", str, "run directory to write"),
+}
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Convert ``value`` (from TOML or a flag string) to the key's type, with a clear error."""
+    key = KEYS[name]
+    if value is None:
+        return None
+    try:
+        if key.kind is list:
+            if isinstance(value, str):
+                value = [part for part in value.replace(" ", "").split(",") if part]
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = [value]
+            if not isinstance(value, list):
+                raise TypeError
+            value = [int(v) for v in value]
+        elif key.kind is bool:
+            if isinstance(value, str):
+                lowered = value.lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                value = lowered in ("true", "1", "yes")
+            elif not isinstance(value, bool):
+                raise TypeError
+        elif key.kind is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise TypeError
+            value = int(value)
+        elif key.kind is float:
+            if isinstance(value, bool):
+                raise TypeError
+            value = float(value)
+        else:
+            value = str(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"config key {name!r} must be {key.kind.__name__}, got {value!r}") from None
+    if key.choices and value not in key.choices:
+        raise ValueError(f"config key {name!r}: unknown value {value!r}; valid: {', '.join(key.choices)}")
+    return value
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a config file; unknown keys are an error that names them."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            table = tomllib.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config: no file at {str(path)!r}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"config {str(path)!r} is not valid TOML: {err}") from None
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ValueError(f"config {str(path)!r}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(KEYS)}")
+    return {name: coerce(name, value) for name, value in table.items()}
+
+
+def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> dict[str, Any]:
+    """Defaults, overridden by the file, overridden by the flags given on the command line."""
+    config = {name: key.default for name, key in KEYS.items()}
+    config.update(file_values)
+    config.update({k: coerce(k, v) for k, v in flag_values.items()})
+    return config
+
+
+def dumps_toml(config: dict[str, Any]) -> str:
+    """The flat config as TOML (``None`` values are left out: TOML has no null)."""
+    lines = []
+    for name, value in config.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = repr(value)
+        elif isinstance(value, list):
+            text = "[" + ", ".join(str(int(v)) for v in value) + "]"
+        else:
+            text = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        lines.append(f"{name} = {text}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,182 @@
+"""A training run from a config: data, network, optimizer, schedule, and the run directory.
+
+A run directory holds ``config.toml`` (the resolved config: ``mlplab train --config`` takes it
+back), ``preprocess.npz``, ``metrics.csv`` (a row per epoch, rewritten as the run goes),
+``checkpoints/last.npz``, ``model.npz`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import mlplab
+from mlplab import optim
+from mlplab.config import dumps_toml
+from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
+from mlplab.network import Sequential, load, mlp, save
+from mlplab.train import METRIC_KEYS, Callback, Trainer
+
+CHECKPOINT = Path("checkpoints") / "last.npz"
+
+
+@dataclass
+class PreparedData:
+    X_train: np.ndarray
+    y_train: np.ndarray
+    val: tuple[np.ndarray, np.ndarray] | None
+    test: tuple[np.ndarray, np.ndarray]
+    preprocessor: Preprocessor
+    dataset: Dataset
+
+
+def preprocess_mode(config: dict[str, Any], dataset: Dataset) -> str:
+    if config["preprocess"] != "auto":
+        return config["preprocess"]
+    return "scale" if dataset.pixel_max else "standardize"
+
+
+def prepare_data(config: dict[str, Any]) -> PreparedData:
+    """Load, split off validation (stratified, seeded), fit preprocessing on training data only."""
+    dataset = load_dataset(config["data"], config["data_dir"], seed=config["seed"])
+    X, y = dataset.X_train, dataset.y_train
+    if config["train_limit"]:
+        keep = np.random.default_rng(config["seed"]).permutation(X.shape[0])[:config["train_limit"]]
+        X, y = X[np.sort(keep)], y[np.sort(keep)]
+    val = None
+    if config["val_fraction"] > 0:
+        X, y, X_val, y_val = stratified_split(X, y, config["val_fraction"], seed=config["seed"])
+        val = (X_val, y_val)
+    pre = Preprocessor(preprocess_mode(config, dataset), dataset.pixel_max).fit(X)
+    dtype = np.dtype(config["dtype"])
+    return PreparedData(pre.transform(X, dtype), y,
+                        None if val is None else (pre.transform(val[0], dtype), val[1]),
+                        (pre.transform(dataset.X_test, dtype), dataset.y_test), pre, dataset)
+
+
+def build_network(config: dict[str, Any], n_in: int, n_out: int) -> Sequential:
+    return mlp(n_in, config["hidden"], n_out, activation=config["activation"],
+               init=None if config["init"] == "auto" else config["init"], bias_init=config["bias_init"],
+               batchnorm=config["batchnorm"], dropout=config["dropout"], seed=config["seed"], dtype=config["dtype"],
+               maxout_pieces=config["maxout_pieces"], bn_momentum=config["bn_momentum"])
+
+
+def build_optimizer(config: dict[str, Any]) -> optim.Optimizer:
+    name, common = config["optimizer"], {"lr": config["lr"], "weight_decay": config["weight_decay"],
+                                         "max_grad_norm": config["max_grad_norm"] or None}
+    if name == "sgd":
+        return optim.SGD(momentum=config["momentum"], nesterov=config["nesterov"], **common)
+    if name == "rmsprop":
+        return optim.RMSProp(momentum=config["momentum"], **common)
+    if name in ("adam", "adamw"):
+        return optim.OPTIMIZERS[name](beta1=config["beta1"], beta2=config["beta2"], **common)
+    return optim.AdaGrad(**common)
+
+
+def build_schedule(config: dict[str, Any], steps_per_epoch: int) -> optim.Schedule:
+    kind, lr, epochs = config["schedule"], config["lr"], config["epochs"]
+    if kind == "step":
+        return optim.StepLR(lr, config["step_epochs"] * steps_per_epoch, config["gamma"])
+    if kind == "exponential":
+        return optim.ExponentialLR(lr, config["gamma"] ** (1.0 / steps_per_epoch))
+    if kind == "cosine":
+        return optim.CosineLR(lr, epochs * steps_per_epoch, config["lr_min"])
+    if kind == "cyclic":
+        return optim.CyclicLR(config["lr_min"] or lr / 100, lr, config["step_epochs"] * steps_per_epoch)
+    return optim.ConstantLR(lr)
+
+
+class RunDirectoryWriter(Callback):
+    """Rewrites ``metrics.csv`` after every epoch, so an interrupted run keeps its curve."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / "metrics.csv"
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, float]) -> None:
+        tmp = self.path.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=METRIC_KEYS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(trainer.history)
+        os.replace(tmp, self.path)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar per epoch with the running loss; silent when stderr is not a terminal."""
+
+    def __init__(self, steps_per_epoch: int, enabled: bool | None = None) -> None:
+        self.steps_per_epoch = steps_per_epoch
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.bar: Any = None
+
+    def on_batch_end(self, trainer: Trainer, step: int, loss: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=self.steps_per_epoch, desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}",
+                            leave=False, file=sys.stderr)
+        self.bar.update(1)
+        if step % 20 == 0:
+            self.bar.set_postfix(loss=f"{loss:.4f}")
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.enabled:
+            parts = [f"epoch {epoch}/{trainer.epochs}", f"loss {metrics['train_loss']:.4f}",
+                     f"acc {metrics['train_accuracy']:.4f}"]
+            parts += [f"{k} {metrics[k]:.4f}" for k in ("val_accuracy", "test_accuracy") if k in metrics]
+            print("  ".join(parts) + f"  ({metrics['seconds']:.1f}s)", file=sys.stderr)
+
+
+def train_run(config: dict[str, Any], resume: bool = False, progress: bool | None = None) -> dict[str, Any]:
+    """Train as ``config`` says and fill its run directory; returns the summary."""
+    started = time.perf_counter()
+    out = Path(config["out"])
+    (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
+    data = prepare_data(config)
+    net = build_network(config, data.X_train.shape[1], data.dataset.n_classes)
+    optimizer = build_optimizer(config)
+    steps_per_epoch = -(-data.X_train.shape[0] // config["batch_size"])
+    (out / "config.toml").write_text(dumps_toml(config))
+    from mlplab.network import write_npz_atomic
+    write_npz_atomic(out / "preprocess.npz", data.preprocessor.to_arrays())
+    trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"], l2=config["l2"],
+                      l1=config["l1"], schedule=build_schedule(config, steps_per_epoch), seed=config["seed"],
+                      patience=config["patience"] or None, checkpoint_path=out / CHECKPOINT,
+                      callbacks=[RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)])
+    trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test,
+                resume_from=out / CHECKPOINT if resume else None)
+    save(net, out / "model.npz")
+    test_loss, test_accuracy = trainer.evaluate(*trainer._prepare("test", data.test))
+    summary = {"test_accuracy": test_accuracy, "test_loss": test_loss, "epochs": trainer.epoch,
+               "train_seconds": trainer.train_seconds, "wall_seconds": time.perf_counter() - started,
+               "stopped_early": trainer.stopped_early, "steps": trainer.step, "data": data.dataset.name,
+               "n_train": int(data.X_train.shape[0]), "n_test": int(data.test[0].shape[0]),
+               "mlplab_version": mlplab.__version__}
+    if data.val is not None and trainer.history:
+        summary["val_accuracy"] = trainer.history[-1].get("val_accuracy")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def load_run(run_dir: str | os.PathLike) -> tuple[dict[str, Any], Sequential, Preprocessor]:
+    """The config, trained model and preprocessing of a finished run."""
+    from mlplab.config import read_toml, resolve
+    from mlplab.network import read_npz
+    run_dir = Path(run_dir)
+    if not (run_dir / "model.npz").is_file():
+        raise FileNotFoundError(f"run_dir {str(run_dir)!r} holds no model.npz (is it a finished mlplab run?)")
+    config = resolve(read_toml(run_dir / "config.toml"), {})
+    pre = Preprocessor.from_arrays(read_npz(run_dir / "preprocess.npz", "preprocessing file"))
+    return config, load(run_dir / "model.npz"), pre

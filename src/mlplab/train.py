@@ -1,0 +1,236 @@
+"""The mini-batch loop of DD2424 lecture 4: sample a batch, forward, loss, backward, update.
+
+Epoch ``e`` visits the training set in the order ``default_rng([seed, e]).permutation(n)``,
+so a run resumed from a checkpoint sees exactly the batches an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlplab import backend as B
+from mlplab.losses import LOSSES, weight_penalty
+from mlplab.network import Sequential, model_arrays, read_npz, write_npz_atomic
+from mlplab.optim import Optimizer, Schedule
+from mlplab.validation import check_choice, check_number, check_positive_int
+
+Split = tuple[np.ndarray, np.ndarray]
+METRIC_KEYS = ("epoch", "step", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+               "test_loss", "test_accuracy", "seconds")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message names where and at which learning rate."""
+
+
+class Callback:
+    """Hooks the trainer calls; override the ones you need (diagnostics, progress bars, ...)."""
+
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+
+    def on_batch_end(self, trainer: "Trainer", step: int, loss: float) -> None: ...
+
+    def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict[str, float]) -> None: ...
+
+    def on_train_end(self, trainer: "Trainer") -> None: ...
+
+
+class Trainer:
+    """Train ``net`` with ``optimizer`` on integer-labelled data.
+
+    ``loss`` is ``"softmax_cross_entropy"`` (the default) or any function
+    ``(outputs, labels) -> (loss, doutputs)``.  ``l2``/``l1`` add the seeds' weight penalty.
+    ``schedule(step) -> lr`` sets the rate before every update.  ``patience`` turns on early
+    stopping on the validation loss (the best weights are restored at the end).
+    ``checkpoint_path``, when given, is rewritten atomically after every epoch.
+    """
+
+    def __init__(self, net: Sequential, optimizer: Optimizer, *, loss: str | Callable = "softmax_cross_entropy",
+                 batch_size: int = 100, epochs: int = 10, l2: float = 0.0, l1: float = 0.0,
+                 schedule: Schedule | Callable[[int], float] | None = None, seed: int = 0,
+                 callbacks: Iterable[Callback] = (), patience: int | None = None,
+                 checkpoint_path: str | os.PathLike | None = None, eval_batch_size: int = 2000) -> None:
+        if not isinstance(net, Sequential):
+            raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be an mlplab optimizer, got {type(optimizer).__name__}")
+        self.net, self.optimizer = net, optimizer
+        self.loss_fn = loss if callable(loss) else LOSSES[check_choice("loss", loss, LOSSES)]
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.epochs = check_positive_int("epochs", epochs)
+        self.l2 = check_number("l2", l2, low=0.0)
+        self.l1 = check_number("l1", l1, low=0.0)
+        self.schedule = schedule
+        self.seed = int(seed)
+        self.callbacks = list(callbacks)
+        self.patience = None if patience is None else check_positive_int("patience", patience)
+        self.checkpoint_path = None if checkpoint_path is None else os.fspath(checkpoint_path)
+        self.eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
+        self.history: list[dict[str, float]] = []
+        self.epoch = 0                 # epochs completed
+        self.step = 0                  # updates done
+        self.best_val_loss = math.inf
+        self.bad_epochs = 0
+        self.best_params: dict[str, np.ndarray] | None = None
+        self.stopped_early = False
+        self.train_seconds = 0.0
+
+    # -- data --------------------------------------------------------------------------------
+    def _prepare(self, name: str, split: Split | None) -> Split | None:
+        if split is None:
+            return None
+        X, y = split
+        X = np.ascontiguousarray(X, dtype=self.net.dtype)   # one conversion, never one per epoch
+        if X.ndim != 2 or X.shape[0] == 0:
+            raise ValueError(f"{name} X must be a non-empty 2-D array, got shape {X.shape}")
+        y = np.asarray(y)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"{name} labels must have {X.shape[0]} rows to match X, got shape {y.shape}")
+        return B.xp.asarray(X), B.xp.asarray(y)
+
+    def evaluate(self, X: Any, y: Any) -> tuple[float, float]:
+        """Mean loss and accuracy in test mode, in batches of ``eval_batch_size``."""
+        total_loss, correct, n = 0.0, 0, X.shape[0]
+        for start in range(0, n, self.eval_batch_size):
+            xb, yb = X[start:start + self.eval_batch_size], y[start:start + self.eval_batch_size]
+            out = self.net.forward(xb, train=False)
+            loss, _ = self.loss_fn(out, yb)
+            total_loss += loss * xb.shape[0]
+            correct += int((out.argmax(axis=1) == yb).sum())
+        return total_loss / n, correct / n
+
+    # -- the loop ------------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, *, val: Split | None = None, test: Split | None = None,
+            resume_from: str | os.PathLike | None = None) -> list[dict[str, float]]:
+        """Train until ``epochs`` are done (or early stopping); returns the metrics history."""
+        train = self._prepare("train", (X, y))
+        val, test = self._prepare("val", val), self._prepare("test", test)
+        if self.patience is not None and val is None:
+            raise ValueError("patience (early stopping) needs a validation split: pass val=(X_val, y_val)")
+        if resume_from is not None:
+            self.load_checkpoint(resume_from)
+        for callback in self.callbacks:
+            callback.on_train_begin(self)
+        while self.epoch < self.epochs and not self.stopped_early:
+            metrics = self._run_epoch(*train)
+            for name, split in (("val", val), ("test", test)):
+                if split is not None:
+                    metrics[f"{name}_loss"], metrics[f"{name}_accuracy"] = self.evaluate(*split)
+            self.epoch += 1
+            self.history.append(metrics)
+            self._early_stopping(metrics)
+            if self.checkpoint_path:
+                self.save_checkpoint(self.checkpoint_path)
+            for callback in self.callbacks:
+                callback.on_epoch_end(self, self.epoch, metrics)
+        if self.best_params is not None:
+            for key, value in self.best_params.items():
+                self.net.params.get(key, self.net.buffers.get(key))[...] = value
+        for callback in self.callbacks:
+            callback.on_train_end(self)
+        return self.history
+
+    def _run_epoch(self, X: Any, y: Any) -> dict[str, float]:
+        net, opt = self.net, self.optimizer
+        n = X.shape[0]
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
+        has_bn = any("running_mean" in layer.buffers for layer in net.layers)
+        started = time.perf_counter()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for start in range(0, n, self.batch_size):
+            index = order[start:start + self.batch_size]
+            if has_bn and index.size < 2:
+                break                  # batch norm cannot train on one example
+            xb, yb = X[index], y[index]
+            if self.schedule is not None:
+                opt.lr = float(self.schedule(self.step))
+            out = net.forward(xb, train=True)
+            loss, dout = self.loss_fn(out, yb)
+            if not math.isfinite(loss):
+                kept = f"; the last good checkpoint {self.checkpoint_path!r} is kept" if self.checkpoint_path else ""
+                raise TrainingDiverged(f"loss became {loss} at epoch {self.epoch + 1}, step {self.step + 1} "
+                                       f"(learning rate {opt.lr:g}){kept}")
+            net.backward(dout)
+            penalty = weight_penalty(net, self.l2, self.l1)
+            opt.step(net.params, net.grads)
+            self.step += 1
+            loss_sum += loss * index.size
+            correct += int((out.argmax(axis=1) == yb).sum())
+            seen += index.size
+            for callback in self.callbacks:
+                callback.on_batch_end(self, self.step, loss + penalty)
+        seconds = time.perf_counter() - started
+        self.train_seconds += seconds
+        return {"epoch": self.epoch + 1, "step": self.step, "lr": opt.lr, "train_loss": loss_sum / max(seen, 1),
+                "train_accuracy": correct / max(seen, 1), "seconds": seconds}
+
+    def _early_stopping(self, metrics: dict[str, float]) -> None:
+        if self.patience is None:
+            return
+        if metrics["val_loss"] < self.best_val_loss:
+            self.best_val_loss = metrics["val_loss"]
+            self.bad_epochs = 0
+            self.best_params = {k: B.to_numpy(v).copy() for k, v in {**self.net.params, **self.net.buffers}.items()}
+        else:
+            self.bad_epochs += 1
+            self.stopped_early = self.bad_epochs >= self.patience
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def _rng_layers(self) -> list[tuple[int, Any]]:
+        return [(i, layer.rng) for i, layer in enumerate(self.net.layers) if hasattr(layer, "rng")]
+
+    def save_checkpoint(self, path: str | os.PathLike) -> None:
+        """Model, optimizer state, dropout generators and loop state, written atomically."""
+        state = {"epoch": self.epoch, "step": self.step, "seed": self.seed, "history": self.history,
+                 "best_val_loss": self.best_val_loss if math.isfinite(self.best_val_loss) else None,
+                 "bad_epochs": self.bad_epochs, "stopped_early": self.stopped_early,
+                 "train_seconds": self.train_seconds, "optimizer": type(self.optimizer).__name__,
+                 "optimizer_steps": self.optimizer.steps, "lr": self.optimizer.lr,
+                 "rng_states": {str(i): rng.bit_generator.state for i, rng in self._rng_layers()}}
+        arrays = model_arrays(self.net)
+        arrays["__trainer__"] = np.array(json.dumps(state))
+        arrays.update({f"optim:{k}": B.to_numpy(v) for k, v in self.optimizer.state_arrays().items()})
+        if self.best_params is not None:
+            arrays.update({f"best:{k}": v for k, v in self.best_params.items()})
+        write_npz_atomic(path, arrays)
+
+    def load_checkpoint(self, path: str | os.PathLike) -> None:
+        """Restore everything :meth:`save_checkpoint` wrote into this trainer and its network."""
+        path = os.fspath(path)
+        arrays = read_npz(path, "checkpoint")
+        if "__trainer__" not in arrays:
+            raise ValueError(f"path {path!r} is not an mlplab checkpoint (no '__trainer__' entry)")
+        header = json.loads(str(arrays["__architecture__"]))
+        if header["layers"] != self.net.architecture():
+            raise ValueError(f"checkpoint {path!r} holds a different architecture than the network being trained")
+        state = json.loads(str(arrays["__trainer__"]))
+        if state["optimizer"] != type(self.optimizer).__name__:
+            raise ValueError(f"checkpoint {path!r} was trained with {state['optimizer']}, "
+                             f"not {type(self.optimizer).__name__}")
+        for prefix, target in (("param:", self.net.params), ("buffer:", self.net.buffers)):
+            for key, array in target.items():
+                array[...] = B.xp.asarray(arrays[prefix + key])
+        self.optimizer.load_state_arrays({k[len("optim:"):]: v for k, v in arrays.items() if k.startswith("optim:")},
+                                         state["optimizer_steps"])
+        self.optimizer.lr = state["lr"]
+        for i, rng in self._rng_layers():
+            rng.bit_generator.state = state["rng_states"][str(i)]
+        best = {k[len("best:"):]: v for k, v in arrays.items() if k.startswith("best:")}
+        self.best_params = best or None
+        self.epoch, self.step, self.seed = state["epoch"], state["step"], state["seed"]
+        self.history = state["history"]
+        self.best_val_loss = math.inf if state["best_val_loss"] is None else state["best_val_loss"]
+        self.bad_epochs, self.stopped_early = state["bad_epochs"], state["stopped_early"]
+        self.train_seconds = state["train_seconds"]
+
+
+def accuracy(net: Sequential, X: Any, y: Sequence[int] | np.ndarray, batch_size: int = 2000) -> float:
+    """Fraction of rows of ``X`` whose most probable class is ``y``."""
+    return float((B.to_numpy(net.predict(X, batch_size)) == np.asarray(y)).mean())
