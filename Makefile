@@ -1,21 +1,34 @@
-# Everything installs from here: a virtual environment in .venv with the package and its test tools.
+# Everything installs from here: a virtual environment in .venv with the package (and, for the
+# tests, PyTorch's CPU wheel as the oracle), plus Debian's Fashion-MNIST package when root.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+BASE   := $(VENV)/.installed-base
+TESTS  := $(VENV)/.installed-test
 
-.PHONY: install test clean
+.PHONY: install demo test fashion-mnist clean
 
-$(STAMP): pyproject.toml
+$(BASE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TESTS): $(BASE)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $@
 
-install: $(STAMP)
+install: $(BASE)
 
-# The test suite, PyTorch oracle included (torch==2.13.0, the CPU wheel).
-test: $(STAMP)
+fashion-mnist:
+	@bash scripts/install-fashion-mnist.sh
+
+# The main job: train the default recipe on Fashion-MNIST, print the test accuracy.
+demo: $(BASE)
+	@bash scripts/demo.sh
+
+# The test suite, PyTorch oracle and the real Fashion-MNIST files included.
+test: $(TESTS) fashion-mnist
 	$(BIN)/python -m pytest -q
 
 clean:

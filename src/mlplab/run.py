@@ -22,7 +22,7 @@ import mlplab
 from mlplab import optim
 from mlplab.config import dumps_toml
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
-from mlplab.network import Sequential, load, mlp, save
+from mlplab.network import Sequential, load, mlp, save, write_npz_atomic
 from mlplab.train import METRIC_KEYS, Callback, Trainer
 
 CHECKPOINT = Path("checkpoints") / "last.npz"
@@ -143,16 +143,16 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     """Train as ``config`` says and fill its run directory; returns the summary."""
     started = time.perf_counter()
     out = Path(config["out"])
-    (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
-    data = prepare_data(config)
+    data = prepare_data(config)          # everything that can refuse the config runs before any file is written
     net = build_network(config, data.X_train.shape[1], data.dataset.n_classes)
     optimizer = build_optimizer(config)
     steps_per_epoch = -(-data.X_train.shape[0] // config["batch_size"])
+    schedule = build_schedule(config, steps_per_epoch)
+    (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
     (out / "config.toml").write_text(dumps_toml(config))
-    from mlplab.network import write_npz_atomic
     write_npz_atomic(out / "preprocess.npz", data.preprocessor.to_arrays())
     trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"], l2=config["l2"],
-                      l1=config["l1"], schedule=build_schedule(config, steps_per_epoch), seed=config["seed"],
+                      l1=config["l1"], schedule=schedule, seed=config["seed"],
                       patience=config["patience"] or None, checkpoint_path=out / CHECKPOINT,
                       callbacks=[RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)])
     trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test,

@@ -138,38 +138,44 @@ class Trainer:
         return self.history
 
     def _run_epoch(self, X: Any, y: Any) -> dict[str, float]:
-        net, opt = self.net, self.optimizer
         n = X.shape[0]
         order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
-        has_bn = any("running_mean" in layer.buffers for layer in net.layers)
+        has_bn = any("running_mean" in layer.buffers for layer in self.net.layers)
         started = time.perf_counter()
         loss_sum, correct, seen = 0.0, 0, 0
-        for start in range(0, n, self.batch_size):
-            index = order[start:start + self.batch_size]
-            if has_bn and index.size < 2:
-                break                  # batch norm cannot train on one example
-            xb, yb = X[index], y[index]
-            if self.schedule is not None:
-                opt.lr = float(self.schedule(self.step))
-            out = net.forward(xb, train=True)
-            loss, dout = self.loss_fn(out, yb)
-            if not math.isfinite(loss):
-                kept = f"; the last good checkpoint {self.checkpoint_path!r} is kept" if self.checkpoint_path else ""
-                raise TrainingDiverged(f"loss became {loss} at epoch {self.epoch + 1}, step {self.step + 1} "
-                                       f"(learning rate {opt.lr:g}){kept}")
-            net.backward(dout)
-            penalty = weight_penalty(net, self.l2, self.l1)
-            opt.step(net.params, net.grads)
-            self.step += 1
-            loss_sum += loss * index.size
-            correct += int((out.argmax(axis=1) == yb).sum())
-            seen += index.size
-            for callback in self.callbacks:
-                callback.on_batch_end(self, self.step, loss + penalty)
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, not warned about
+            for start in range(0, n, self.batch_size):
+                index = order[start:start + self.batch_size]
+                if has_bn and index.size < 2:
+                    break                  # batch norm cannot train on one example
+                loss, hits = self._step(X[index], y[index])
+                loss_sum += loss * index.size
+                correct += hits
+                seen += index.size
         seconds = time.perf_counter() - started
         self.train_seconds += seconds
-        return {"epoch": self.epoch + 1, "step": self.step, "lr": opt.lr, "train_loss": loss_sum / max(seen, 1),
-                "train_accuracy": correct / max(seen, 1), "seconds": seconds}
+        return {"epoch": self.epoch + 1, "step": self.step, "lr": self.optimizer.lr,
+                "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1), "seconds": seconds}
+
+    def _step(self, xb: Any, yb: Any) -> tuple[float, int]:
+        """One update: forward, loss, backward, penalty, optimizer step. Returns (loss, correct)."""
+        net, opt = self.net, self.optimizer
+        if self.schedule is not None:
+            opt.lr = float(self.schedule(self.step))
+        out = net.forward(xb, train=True)
+        finite = bool(B.xp.isfinite(out).all())          # the loss would refuse NaN outputs
+        loss, dout = self.loss_fn(out, yb) if finite else (math.nan, None)
+        if not math.isfinite(loss):
+            kept = f"; the last good checkpoint {self.checkpoint_path!r} is kept" if self.checkpoint_path else ""
+            raise TrainingDiverged(f"loss became {loss} at epoch {self.epoch + 1}, step {self.step + 1} "
+                                   f"(learning rate {opt.lr:g}){kept}")
+        net.backward(dout)
+        penalty = weight_penalty(net, self.l2, self.l1)
+        opt.step(net.params, net.grads)
+        self.step += 1
+        for callback in self.callbacks:
+            callback.on_batch_end(self, self.step, loss + penalty)
+        return loss, int((out.argmax(axis=1) == yb).sum())
 
     def _early_stopping(self, metrics: dict[str, float]) -> None:
         if self.patience is None:

@@ -1,0 +1,110 @@
+"""The real ``mlplab`` command, run in a subprocess on small data."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlplab as ml
+from mlplab.config import read_toml
+
+
+def mlplab(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "mlplab.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_train_writes_a_complete_run_directory(tmp_path):
+    out = tmp_path / "run"
+    result = mlplab("train", "--data", "digits", "--hidden", "64,32", "--epochs", "6", "--batch-size", "50",
+                    "--lr", "0.05", "--no-batchnorm", "--dropout", "0", "--seed", "3", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy" in result.stdout
+    assert result.stderr == ""                      # no progress bar when not a terminal
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"test_accuracy", "test_loss", "epochs", "train_seconds"} <= set(summary)
+    assert summary["epochs"] == 6 and summary["test_accuracy"] > 0.9 and summary["train_seconds"] > 0
+    with open(out / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 7))
+    assert float(rows[-1]["test_accuracy"]) == pytest.approx(summary["test_accuracy"])
+    config = read_toml(out / "config.toml")
+    assert config["hidden"] == [64, 32] and config["batchnorm"] is False and config["seed"] == 3
+    net = ml.load(out / "model.npz")
+    assert [type(layer).__name__ for layer in net.layers] == ["Dense", "ReLU", "Dense", "ReLU", "Dense"]
+    assert (out / "checkpoints" / "last.npz").is_file() and (out / "preprocess.npz").is_file()
+
+    evaluated = mlplab("evaluate", out)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["test_accuracy"] == pytest.approx(summary["test_accuracy"])
+
+
+def test_config_file_with_flags_overriding_it(tmp_path):
+    (tmp_path / "c.toml").write_text('data = "moons"\nhidden = [16]\nepochs = 3\nlr = 0.1\nseed = 7\n')
+    result = mlplab("train", "--config", tmp_path / "c.toml", "--epochs", "2", "--out", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    config = read_toml(tmp_path / "r" / "config.toml")
+    assert config["epochs"] == 2 and config["hidden"] == [16] and config["seed"] == 7 and config["data"] == "moons"
+
+
+def test_misspelt_config_key_is_named(tmp_path):
+    (tmp_path / "c.toml").write_text('data = "moons"\nlearning_rate = 0.1\n')
+    result = mlplab("train", "--config", tmp_path / "c.toml", "--out", tmp_path / "r")
+    assert result.returncode == 2
+    assert "unknown key(s) learning_rate" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--activation", "swish"], "config key 'activation': unknown value 'swish'; valid: sigmoid"),
+    (["--epochs", "many"], "config key 'epochs' must be int, got 'many'"),
+    (["--data", "nope"], "unknown data 'nope'"),
+    (["--hidden", "10,-2"], "hidden[1] must be a positive integer, got -2"),
+])
+def test_bad_flags_are_one_clear_line(tmp_path, args, message):
+    result = mlplab("train", *args, "--out", tmp_path / "r")
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_divergence_exits_with_the_message(tmp_path):
+    result = mlplab("train", "--data", "moons", "--hidden", "16", "--no-batchnorm", "--lr", "1e30",
+                    "--schedule", "constant", "--epochs", "3", "--out", tmp_path / "r")
+    assert result.returncode == 3
+    assert "training stopped: loss became" in result.stderr and "learning rate 1e+30" in result.stderr
+
+
+def test_resume_a_run_for_more_epochs(tmp_path):
+    out = tmp_path / "r"
+    assert mlplab("train", "--data", "moons", "--hidden", "8", "--epochs", "2", "--schedule", "constant",
+                  "--out", out).returncode == 0
+    result = mlplab("train", "--resume", out, "--epochs", "4")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "summary.json").read_text())["epochs"] == 4
+    with open(out / "metrics.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2, 3, 4]
+
+
+def test_predict_writes_classes_and_probabilities(tmp_path):
+    out = tmp_path / "run"
+    assert mlplab("train", "--data", "moons", "--hidden", "16", "--epochs", "3", "--out", out).returncode == 0
+    X = np.array([[0.0, 1.0], [1.0, -0.5], [2.0, 0.3]])
+    np.savetxt(tmp_path / "in.csv", X, delimiter=",")
+    result = mlplab("predict", out, "--input", tmp_path / "in.csv", "--output", tmp_path / "p.csv")
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "p.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 and set(rows[0]) == {"row", "class", "p0", "p1"}
+    for row in rows:
+        p = [float(row["p0"]), float(row["p1"])]
+        assert sum(p) == pytest.approx(1, abs=1e-5) and int(row["class"]) == int(np.argmax(p))
+    np.savez(tmp_path / "in.npz", X=X[:, :1])
+    bad = mlplab("predict", out, "--input", tmp_path / "in.npz")
+    assert bad.returncode == 2 and "the model expects 2" in bad.stderr
+
+
+def test_evaluate_a_missing_run_is_explained(tmp_path):
+    result = mlplab("evaluate", tmp_path)
+    assert result.returncode == 2 and "holds no model.npz" in result.stderr
