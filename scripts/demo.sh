@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-fashion-mnist.sh
-if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || [ -n "${MLPLAB_DATA:-}" ]; then
+if .venv/bin/python -c "from mlplab.data import find_idx_folder; find_idx_folder('fashion-mnist')" 2>/dev/null; then
     echo "Training the default recipe on Fashion-MNIST (784-1000-500-250-10, BN, ReLU, dropout 0.2, SGD+momentum, cosine) ..."
     .venv/bin/mlplab train --data fashion-mnist --out runs/demo
 else
