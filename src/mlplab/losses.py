@@ -78,18 +78,23 @@ def weight_penalty(net: Any, l2: float = 0.0, l1: float = 0.0, add_grads: bool =
     l1 = check_number("l1", l1, low=0.0)
     if l2 == 0.0 and l1 == 0.0:
         return 0.0
+    return sum(layer_weight_penalty(layer, l2, l1, add_grads) for layer in net.layers)
+
+
+def layer_weight_penalty(layer: Any, l2: float, l1: float, add_grads: bool = True) -> float:
+    """:func:`weight_penalty` for one layer (its ``weight_names``), adding to its ``grads``."""
     xp = B.xp
-    grads = net.grads
     total = 0.0
-    for name, W in net.weights.items():
+    for name in layer.weight_names:
+        W, grad = layer.params[name], layer.grads[name]
         if l2:
             total += l2 * float(xp.vdot(W.ravel(), W.ravel()))
             if add_grads:
-                grads[name] += (2.0 * l2) * W
+                grad += (2.0 * l2) * W
         if l1:
             total += l1 * float(xp.abs(W).sum())
             if add_grads:
-                grads[name] += l1 * xp.sign(W)
+                grad += l1 * xp.sign(W)
     return total
 
 

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from mlplab import backend as B
+from mlplab import kernels
 from mlplab.validation import check_choice, check_number, check_positive_int
 
 
@@ -34,11 +35,25 @@ class Optimizer(ABC):
         if self.max_grad_norm is not None:
             clip_grad_norm(grads, self.max_grad_norm)
         self.steps += 1
+        self.update(params, grads)
+
+    def update(self, params: dict[str, Any], grads: dict[str, Any]) -> None:
+        """Apply the current step to some of the params: ``step`` = count the step + ``update`` all.
+
+        The trainer counts the step itself and updates each layer as soon as backprop is done
+        with it, while its weights and gradients are still in cache (no global clipping then).
+        """
         for name, p in params.items():
-            g = grads[name]
+            g, state = grads[name], self.state.setdefault(name, {})
+            if self._fused(p, g, state):
+                continue
             if self.weight_decay:
                 g = g + self.weight_decay * p
-            self._update(name, p, g, self.state.setdefault(name, {}))
+            self._update(name, p, g, state)
+
+    def _fused(self, p: Any, g: Any, state: dict[str, Any]) -> bool:
+        """Run the one-pass compiled update of :mod:`mlplab.kernels` if there is one; True if it ran."""
+        return False
 
     @abstractmethod
     def _update(self, name: str, p: Any, g: Any, state: dict[str, Any]) -> None:
@@ -72,6 +87,17 @@ class SGD(Optimizer):
             raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got momentum={momentum}, "
                              f"dampening={dampening}")
         self.nesterov = bool(nesterov)
+
+    def _fused(self, p, g, state):
+        if not kernels.usable(p, g):
+            return False
+        first = self.momentum and "velocity" not in state
+        if first:
+            state["velocity"] = B.xp.empty_like(p)
+        velocity = state["velocity"] if self.momentum else g     # without momentum the kernel never touches it
+        kernels.sgd(p, g, velocity, lr=self.lr, weight_decay=self.weight_decay, momentum=self.momentum,
+                    dampening=self.dampening, nesterov=self.nesterov, first=bool(first))
+        return True
 
     def _update(self, name, p, g, state):
         if self.momentum:
@@ -145,6 +171,16 @@ class Adam(Optimizer):
         self.beta2 = check_number("beta2", beta2, low=0.0, high=1.0, high_open=True)
         self.eps = check_number("eps", eps, low=0.0)
         self.decoupled_weight_decay = check_number("weight_decay", weight_decay, low=0.0) if decoupled else 0.0
+
+    def _fused(self, p, g, state):
+        if not kernels.usable(p, g):
+            return False
+        if "m" not in state:
+            state["m"], state["v"] = B.xp.zeros_like(p), B.xp.zeros_like(p)
+        kernels.adam(p, g, state["m"], state["v"], lr=self.lr, beta1=self.beta1, beta2=self.beta2, eps=self.eps,
+                     step=self.steps, weight_decay=self.weight_decay,
+                     decoupled_weight_decay=self.decoupled_weight_decay)
+        return True
 
     def _update(self, name, p, g, state):
         xp = B.xp

@@ -8,6 +8,7 @@ back), ``preprocess.npz``, ``metrics.csv`` (a row per epoch, rewritten as the ru
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import sys
@@ -56,10 +57,9 @@ def prepare_data(config: dict[str, Any]) -> PreparedData:
         X, y, X_val, y_val = stratified_split(X, y, config["val_fraction"], seed=config["seed"])
         val = (X_val, y_val)
     pre = Preprocessor(preprocess_mode(config, dataset), dataset.pixel_max).fit(X)
-    dtype = np.dtype(config["dtype"])
-    return PreparedData(pre.transform(X, dtype), y,
-                        None if val is None else (pre.transform(val[0], dtype), val[1]),
-                        (pre.transform(dataset.X_test, dtype), dataset.y_test), pre, dataset)
+    # The features stay raw (uint8 images: a quarter of float32's memory); the trainer
+    # preprocesses each batch with `pre` on the fly.
+    return PreparedData(X, y, val, (dataset.X_test, dataset.y_test), pre, dataset)
 
 
 def build_network(config: dict[str, Any], n_in: int, n_out: int) -> Sequential:
@@ -154,11 +154,12 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"], l2=config["l2"],
                       l1=config["l1"], schedule=schedule, seed=config["seed"],
                       patience=config["patience"] or None, checkpoint_path=out / CHECKPOINT,
-                      callbacks=[RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)])
+                      callbacks=[RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)],
+                      transform=functools.partial(data.preprocessor.transform, dtype=net.dtype))
     trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test,
                 resume_from=out / CHECKPOINT if resume else None)
     save(net, out / "model.npz")
-    test_loss, test_accuracy = trainer.evaluate(*trainer._prepare("test", data.test))
+    test_loss, test_accuracy = trainer.evaluate(*data.test)
     summary = {"test_accuracy": test_accuracy, "test_loss": test_loss, "epochs": trainer.epoch,
                "train_seconds": trainer.train_seconds, "wall_seconds": time.perf_counter() - started,
                "stopped_early": trainer.stopped_early, "steps": trainer.step, "data": data.dataset.name,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
-from mlplab.losses import LOSSES, weight_penalty
+from mlplab.losses import LOSSES, layer_weight_penalty, weight_penalty
 from mlplab.network import Sequential, model_arrays, read_npz, write_npz_atomic
 from mlplab.optim import Optimizer, Schedule
 from mlplab.validation import check_choice, check_number, check_positive_int
@@ -50,13 +50,16 @@ class Trainer:
     ``schedule(step) -> lr`` sets the rate before every update.  ``patience`` turns on early
     stopping on the validation loss (the best weights are restored at the end).
     ``checkpoint_path``, when given, is rewritten atomically after every epoch.
+    ``transform(X_batch) -> array`` preprocesses each batch on the fly, so a dataset can stay
+    in its compact raw form (60,000 uint8 images: 47 MiB instead of 188 MiB as float32).
     """
 
     def __init__(self, net: Sequential, optimizer: Optimizer, *, loss: str | Callable = "softmax_cross_entropy",
                  batch_size: int = 100, epochs: int = 10, l2: float = 0.0, l1: float = 0.0,
                  schedule: Schedule | Callable[[int], float] | None = None, seed: int = 0,
                  callbacks: Iterable[Callback] = (), patience: int | None = None,
-                 checkpoint_path: str | os.PathLike | None = None, eval_batch_size: int = 2000) -> None:
+                 checkpoint_path: str | os.PathLike | None = None, eval_batch_size: int = 2000,
+                 transform: Callable[[Any], Any] | None = None) -> None:
         if not isinstance(net, Sequential):
             raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
         if not isinstance(optimizer, Optimizer):
@@ -73,6 +76,9 @@ class Trainer:
         self.patience = None if patience is None else check_positive_int("patience", patience)
         self.checkpoint_path = None if checkpoint_path is None else os.fspath(checkpoint_path)
         self.eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform must be callable, got {type(transform).__name__}")
+        self.transform = transform
         self.history: list[dict[str, float]] = []
         self.epoch = 0                 # epochs completed
         self.step = 0                  # updates done
@@ -81,26 +87,36 @@ class Trainer:
         self.best_params: dict[str, np.ndarray] | None = None
         self.stopped_early = False
         self.train_seconds = 0.0
+        self._penalty = 0.0
 
     # -- data --------------------------------------------------------------------------------
     def _prepare(self, name: str, split: Split | None) -> Split | None:
         if split is None:
             return None
         X, y = split
-        X = np.ascontiguousarray(X, dtype=self.net.dtype)   # one conversion, never one per epoch
+        if self.transform is None:
+            X = np.ascontiguousarray(X, dtype=self.net.dtype)   # one conversion, never one per epoch
         if X.ndim != 2 or X.shape[0] == 0:
             raise ValueError(f"{name} X must be a non-empty 2-D array, got shape {X.shape}")
+        for start in range(0, X.shape[0], 10000):    # validated once here, so batches skip the check
+            self.net.check_input(self._batch(X[start:start + 10000]))
         y = np.asarray(y)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"{name} labels must have {X.shape[0]} rows to match X, got shape {y.shape}")
         return B.xp.asarray(X), B.xp.asarray(y)
 
+    def _batch(self, X: Any) -> Any:
+        return X if self.transform is None else self.transform(X)
+
     def evaluate(self, X: Any, y: Any) -> tuple[float, float]:
         """Mean loss and accuracy in test mode, in batches of ``eval_batch_size``."""
+        return self._evaluate(*self._prepare("evaluate", (X, y)))
+
+    def _evaluate(self, X: Any, y: Any) -> tuple[float, float]:
         total_loss, correct, n = 0.0, 0, X.shape[0]
         for start in range(0, n, self.eval_batch_size):
-            xb, yb = X[start:start + self.eval_batch_size], y[start:start + self.eval_batch_size]
-            out = self.net.forward(xb, train=False)
+            xb, yb = self._batch(X[start:start + self.eval_batch_size]), y[start:start + self.eval_batch_size]
+            out = self.net.forward(xb, train=False, check=False)
             loss, _ = self.loss_fn(out, yb)
             total_loss += loss * xb.shape[0]
             correct += int((out.argmax(axis=1) == yb).sum())
@@ -122,7 +138,7 @@ class Trainer:
             metrics = self._run_epoch(*train)
             for name, split in (("val", val), ("test", test)):
                 if split is not None:
-                    metrics[f"{name}_loss"], metrics[f"{name}_accuracy"] = self.evaluate(*split)
+                    metrics[f"{name}_loss"], metrics[f"{name}_accuracy"] = self._evaluate(*split)
             self.epoch += 1
             self.history.append(metrics)
             self._early_stopping(metrics)
@@ -148,7 +164,7 @@ class Trainer:
                 index = order[start:start + self.batch_size]
                 if has_bn and index.size < 2:
                     break                  # batch norm cannot train on one example
-                loss, hits = self._step(X[index], y[index])
+                loss, hits = self._step(self._batch(X[index]), y[index])
                 loss_sum += loss * index.size
                 correct += hits
                 seen += index.size
@@ -162,20 +178,35 @@ class Trainer:
         net, opt = self.net, self.optimizer
         if self.schedule is not None:
             opt.lr = float(self.schedule(self.step))
-        out = net.forward(xb, train=True)
+        out = net.forward(xb, train=True, check=False)
         finite = bool(B.xp.isfinite(out).all())          # the loss would refuse NaN outputs
         loss, dout = self.loss_fn(out, yb) if finite else (math.nan, None)
         if not math.isfinite(loss):
             kept = f"; the last good checkpoint {self.checkpoint_path!r} is kept" if self.checkpoint_path else ""
             raise TrainingDiverged(f"loss became {loss} at epoch {self.epoch + 1}, step {self.step + 1} "
                                    f"(learning rate {opt.lr:g}){kept}")
-        net.backward(dout)
-        penalty = weight_penalty(net, self.l2, self.l1)
-        opt.step(net.params, net.grads)
+        if opt.max_grad_norm is None:      # update each layer as soon as its gradients exist
+            opt.steps += 1
+            self._penalty = 0.0
+            net.backward(dout, input_grad=False, after_layer=self._update_layer)
+            penalty = self._penalty
+        else:                               # a global norm needs every gradient first
+            net.backward(dout, input_grad=False)
+            penalty = weight_penalty(net, self.l2, self.l1)
+            opt.step(net.params, net.grads)
         self.step += 1
         for callback in self.callbacks:
             callback.on_batch_end(self, self.step, loss + penalty)
         return loss, int((out.argmax(axis=1) == yb).sum())
+
+    def _update_layer(self, index: int, layer: Any) -> None:
+        if not layer.params:
+            return
+        if self.l2 or self.l1:
+            self._penalty += layer_weight_penalty(layer, self.l2, self.l1)
+        prefix = f"{index}."
+        self.optimizer.update({prefix + k: v for k, v in layer.params.items()},
+                              {prefix + k: v for k, v in layer.grads.items()})
 
     def _early_stopping(self, metrics: dict[str, float]) -> None:
         if self.patience is None:

@@ -8,50 +8,79 @@ from __future__ import annotations
 
 import gzip
 import os
-from typing import Any
+import zlib
+from typing import Any, BinaryIO
 
 import numpy as np
 
 IDX_TYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _read_bytes(path: str) -> bytes:
+def _open(path: str) -> BinaryIO:
+    """The file as a byte stream, decompressed on the fly when it is gzipped (whatever its name)."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        f = open(path, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"IDX file not found: {path!r}") from None
-    if raw[:2] == b"\x1f\x8b":          # gzip magic: decompress whatever the name says
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as err:
-            raise ValueError(f"IDX file {path!r}: broken gzip stream ({err})") from None
-    return raw
+    if f.read(2) == b"\x1f\x8b":
+        f.seek(0)
+        return gzip.GzipFile(fileobj=f, mode="rb")       # closing it leaves f to the garbage collector
+    f.seek(0)
+    return f
+
+
+def _read_exactly(f: BinaryIO, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = f.read(left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file into an array, checking the magic number, dimensions and size."""
+    """Read an IDX file into an array, checking the magic number, dimensions and size.
+
+    The data are read straight into the result (no intermediate copy of the whole file).
+    """
     path = os.fspath(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise ValueError(f"IDX file {path!r} is too short ({len(raw)} bytes) to hold a header")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
-        raise ValueError(f"IDX file {path!r}: bad magic number 0x{raw[:4].hex()}; an IDX file starts "
-                         f"0x0000 then a type code in {[hex(t) for t in IDX_TYPES]} and the dimension count")
-    ndim = raw[3]
-    if ndim == 0:
-        raise ValueError(f"IDX file {path!r}: the header declares 0 dimensions")
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
-        raise ValueError(f"IDX file {path!r} is truncated inside its header ({len(raw)} of {header_size} bytes)")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = np.dtype(IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found = len(raw) - header_size
-    if found != expected:
+    try:
+        with _open(path) as f:
+            head = _read_exactly(f, 4)
+            if len(head) < 4:
+                raise ValueError(f"IDX file {path!r} is too short ({len(head)} bytes) to hold a header")
+            if head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES:
+                raise ValueError(f"IDX file {path!r}: bad magic number 0x{head.hex()}; an IDX file starts "
+                                 f"0x0000 then a type code in {[hex(t) for t in IDX_TYPES]} and the dimension count")
+            ndim = head[3]
+            if ndim == 0:
+                raise ValueError(f"IDX file {path!r}: the header declares 0 dimensions")
+            dims = _read_exactly(f, 4 * ndim)
+            if len(dims) < 4 * ndim:
+                raise ValueError(f"IDX file {path!r} is truncated inside its header "
+                                 f"({4 + len(dims)} of {4 + 4 * ndim} bytes)")
+            shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+            dtype = np.dtype(IDX_TYPES[head[2]])
+            out = np.empty(shape, dtype=dtype)
+            expected = out.nbytes
+            found = f.readinto(memoryview(out).cast("B")) if expected else 0
+            while found < expected:          # gzip streams may return short reads
+                more = f.readinto(memoryview(out).cast("B")[found:])
+                if not more:
+                    break
+                found += more
+            extra = len(f.read(1)) if found == expected else 0
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, zlib.error) as err:
+        raise ValueError(f"IDX file {path!r}: broken gzip stream ({err})") from None
+    if found != expected or extra:
         kind = "truncated" if found < expected else "longer than its header says"
-        raise ValueError(f"IDX file {path!r} is {kind}: shape {shape} needs {expected} data bytes, found {found}")
-    return np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape).astype(dtype.newbyteorder("="))
+        found_text = f"found {found}" if found < expected else "found more"
+        raise ValueError(f"IDX file {path!r} is {kind}: shape {shape} needs {expected} data bytes, {found_text}")
+    return out.astype(dtype.newbyteorder("="), copy=False)
 
 
 def write_idx(path: str | os.PathLike, array: Any) -> None:

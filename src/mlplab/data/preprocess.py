@@ -26,27 +26,38 @@ class Preprocessor:
     def __post_init__(self) -> None:
         check_choice("preprocess", self.mode, MODES)
 
-    def fit(self, X: np.ndarray) -> "Preprocessor":
+    def fit(self, X: np.ndarray, chunk: int = 8192) -> "Preprocessor":
+        """Learn the training mean and std (two passes in float64, chunk by chunk: no full copy)."""
         if "standardize" in self.mode:
-            scaled = self._scale(X)
-            self.mean = scaled.mean(axis=0)
-            std = scaled.std(axis=0)
+            n = X.shape[0]
+            total = np.zeros(X.shape[1])
+            for start in range(0, n, chunk):
+                total += self._scale(X[start:start + chunk], np.float64).sum(axis=0)
+            self.mean = total / n
+            squares = np.zeros(X.shape[1])
+            for start in range(0, n, chunk):
+                centred = self._scale(X[start:start + chunk], np.float64) - self.mean
+                squares += np.einsum("ij,ij->j", centred, centred)
+            std = np.sqrt(squares / n)
             self.std = np.where(std > 0, std, 1.0)
         return self
 
-    def _scale(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+    def _scale(self, X: np.ndarray, dtype: Any) -> np.ndarray:
+        out = np.array(X, dtype=dtype)                      # a fresh array we may change in place
         if self.mode.startswith("scale") and self.pixel_max:
-            X = X / self.pixel_max
-        return X
+            np.divide(out, dtype(self.pixel_max), out=out)
+        return out
 
     def transform(self, X: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
-        X = self._scale(X)
+        """``X`` preprocessed, computed in ``dtype`` directly (a 60,000-image set never exists in float64)."""
+        dtype = np.dtype(dtype).type
+        out = self._scale(X, dtype)
         if "standardize" in self.mode:
             if self.mean is None or self.std is None:
                 raise RuntimeError("Preprocessor.transform called before fit")
-            X = (X - self.mean) / self.std
-        return np.ascontiguousarray(X, dtype=dtype)
+            out -= self.mean.astype(dtype)
+            out /= self.std.astype(dtype)
+        return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {"mode": np.array(self.mode), "pixel_max": np.array(self.pixel_max or 0.0)}

@@ -39,6 +39,11 @@ class Layer(ABC):
     def backward(self, dy: Any) -> Any:
         """Fill ``grads`` from ``dJ/dy`` and return ``dJ/dx`` for the last forward batch."""
 
+    def backward_params(self, dy: Any) -> None:
+        """Fill ``grads`` only, when ``dJ/dx`` is not needed (the first layer while training).
+        Layers whose input gradient costs a product override this to skip it."""
+        self.backward(dy)
+
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this layer (JSON-serialisable)."""
         return {"dtype": self.dtype.name}

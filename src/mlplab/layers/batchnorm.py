@@ -49,7 +49,7 @@ class BatchNorm(Layer):
                                  f"got input of shape {tuple(x.shape)}")
             mu = x.mean(axis=0)
             centred = x - mu
-            var = xp.mean(centred * centred, axis=0)
+            var = xp.einsum("ij,ij->j", centred, centred) / n      # one pass, no temporary
             m = self.momentum
             self.buffers["running_mean"] *= 1.0 - m
             self.buffers["running_mean"] += m * mu
@@ -59,9 +59,12 @@ class BatchNorm(Layer):
             centred = x - self.buffers["running_mean"]
             var = self.buffers["running_var"]
         self._inv_std = 1.0 / xp.sqrt(var + self.eps)
-        self._s_hat = centred * self._inv_std
+        centred *= self._inv_std                                   # in place: centred becomes s_hat
+        self._s_hat = centred
         self._train = train
-        return self._s_hat * self.gamma + self.beta
+        out = self._s_hat * self.gamma
+        out += self.beta
+        return out
 
     def backward(self, dy: Any) -> Any:
         """DD2424's "putting everything together", simplified with ``s_hat``::
@@ -69,21 +72,23 @@ class BatchNorm(Layer):
             dJ/dgamma = sum_i g_i * s_hat_i       dJ/dbeta = sum_i g_i
             G_i = g_i * gamma                     (= dJ/ds_hat_i)
             dJ/ds_i = (v_b+eps)^(-1/2) / n * (n G_i - sum_j G_j - s_hat_i sum_j G_j s_hat_j)
+                    = c * (g_i - dJ/dbeta / n - s_hat_i * dJ/dgamma / n),   c = gamma (v_b+eps)^(-1/2)
 
         (the seeds' ``dJ/dv_b`` and ``dJ/dmu_b`` terms, summed).  In test mode the
-        statistics are constants and ``dJ/ds_i = G_i (v + eps)^(-1/2)``.
+        statistics are constants and ``dJ/ds_i = c * g_i``.
         """
         xp = B.xp
         self._check_backward(dy, self._s_hat.shape)
-        xp.sum(dy * self._s_hat, axis=0, out=self.grads["gamma"])
-        xp.sum(dy, axis=0, out=self.grads["beta"])
-        g_hat = dy * (self.gamma * self._inv_std)
-        if not self._train:
-            return g_hat
-        n = dy.shape[0]
-        mean_g = g_hat.mean(axis=0)
-        mean_g_s = (self.grads["gamma"] * self.gamma * self._inv_std) / n
-        return g_hat - mean_g - self._s_hat * mean_g_s
+        dgamma, dbeta = self.grads["gamma"], self.grads["beta"]
+        xp.einsum("ij,ij->j", dy, self._s_hat, out=dgamma)
+        xp.sum(dy, axis=0, out=dbeta)
+        c = self.gamma * self._inv_std
+        dx = dy * c
+        if self._train:
+            n = dy.shape[0]
+            dx -= self._s_hat * (c * dgamma / n)
+            dx -= c * dbeta / n
+        return dx
 
     def config(self) -> dict[str, Any]:
         return {"dim": self.dim, "momentum": self.momentum, "eps": self.eps, **super().config()}

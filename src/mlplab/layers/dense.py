@@ -39,13 +39,18 @@ class Dense(Layer):
 
     def forward(self, x: Any, train: bool = True) -> Any:
         self._x = x
-        return x @ self.W.T + self.b
+        out = x @ self.W.T          # BLAS reads W transposed in place: no copy is made
+        out += self.b               # in place: one pass, no temporary
+        return out
 
     def backward(self, dy: Any) -> Any:
+        self.backward_params(dy)
+        return dy @ self.W
+
+    def backward_params(self, dy: Any) -> None:
         self._check_backward(dy, (self._x.shape[0], self.out_features))
         B.xp.matmul(dy.T, self._x, out=self.grads["W"])
         B.xp.sum(dy, axis=0, out=self.grads["b"])
-        return dy @ self.W
 
     def output_dim(self, input_dim: int) -> int:
         return self.out_features

@@ -42,14 +42,21 @@ class Maxout(Layer):
         return xp.take_along_axis(z, self._winner[None], axis=0)[0]
 
     def backward(self, dy: Any) -> Any:
+        return self._backward(dy, input_grad=True)
+
+    def backward_params(self, dy: Any) -> None:
+        self._backward(dy, input_grad=False)
+
+    def _backward(self, dy: Any, input_grad: bool) -> Any:
         xp = B.xp
         self._check_backward(dy, self._winner.shape)
-        dx = xp.zeros_like(self._x)
+        dx = xp.zeros_like(self._x) if input_grad else None
         for k in range(self.pieces):
             routed = dy * (self._winner == k)
             xp.matmul(routed.T, self._x, out=self.grads["W"][k])
             xp.sum(routed, axis=0, out=self.grads["b"][k])
-            dx += routed @ self.W[k]
+            if input_grad:
+                dx += routed @ self.W[k]
         return dx
 
     def output_dim(self, input_dim: int) -> int:
