@@ -33,7 +33,7 @@ CLASSES = O.OPTIMIZERS
 def fused(request, monkeypatch):
     """Run with the compiled one-pass updates and with the plain NumPy equations."""
     if request.param and not ml.kernels.ENABLED:
-        pytest.skip("numba is not installed: the fused kernels are off")
+        pytest.skip("the C extension mlplab._fused is not built: the fused kernels are off")
     monkeypatch.setattr(ml.kernels, "ENABLED", request.param)
     return request.param
 
@@ -61,7 +61,7 @@ def test_ten_step_trajectory_equals_torch_optim(name, kwargs, make_ref, fused, t
 @pytest.mark.parametrize("name, kwargs", [(c[0], c[1]) for c in CASES if c[0].split("-")[0] in ("sgd", "adam", "adamw")])
 def test_fused_float32_updates_equal_the_numpy_equations(name, kwargs, monkeypatch, rng):
     if not ml.kernels.ENABLED:
-        pytest.skip("numba is not installed: the fused kernels are off")
+        pytest.skip("the C extension mlplab._fused is not built: the fused kernels are off")
     start = {"w": rng.normal(size=(30, 20)).astype(np.float32), "b": rng.normal(size=20).astype(np.float32)}
     results = []
     for enabled in (True, False):

@@ -128,8 +128,11 @@ class Sequential:
                                  for i in range(0, x.shape[0], batch_size)])
 
     def predict(self, x: Any, batch_size: int = 1000) -> Any:
-        """The most probable class of each row of ``x``."""
-        return self.predict_proba(x, batch_size).argmax(axis=1)
+        """The most probable class of each row of ``x`` (the largest logit: no softmax needed)."""
+        x = self.check_input(x)
+        batch_size = check_positive_int("batch_size", batch_size)
+        return B.xp.concatenate([self.forward(x[i:i + batch_size], train=False, check=False).argmax(axis=1)
+                                 for i in range(0, x.shape[0], batch_size)])
 
     def zero_grad(self) -> None:
         for grad in self.grads.values():

@@ -88,6 +88,7 @@ class Trainer:
         self.stopped_early = False
         self.train_seconds = 0.0
         self._penalty = 0.0
+        self._layer_keys: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     # -- data --------------------------------------------------------------------------------
     def _prepare(self, name: str, split: Split | None) -> Split | None:
@@ -204,9 +205,12 @@ class Trainer:
             return
         if self.l2 or self.l1:
             self._penalty += layer_weight_penalty(layer, self.l2, self.l1)
-        prefix = f"{index}."
-        self.optimizer.update({prefix + k: v for k, v in layer.params.items()},
-                              {prefix + k: v for k, v in layer.grads.items()})
+        keyed = self._layer_keys.get(index)
+        if keyed is None:              # the "i.name"-keyed views of the layer, built once
+            prefix = f"{index}."
+            keyed = self._layer_keys[index] = ({prefix + k: v for k, v in layer.params.items()},
+                                               {prefix + k: v for k, v in layer.grads.items()})
+        self.optimizer.update(*keyed)
 
     def _early_stopping(self, metrics: dict[str, float]) -> None:
         if self.patience is None:

@@ -50,7 +50,7 @@ class ReLU(Layer):
 
     def forward(self, x: Any, train: bool = True) -> Any:
         self._positive = x > 0
-        return B.xp.maximum(x, 0)
+        return x * self._positive      # half the time of maximum(x, 0) in NumPy, and the mask is needed anyway
 
     def backward(self, dy: Any) -> Any:
         self._check_backward(dy, self._positive.shape)
