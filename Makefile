@@ -8,7 +8,7 @@ TESTS  := $(VENV)/.installed-test
 
 .PHONY: install demo test fashion-mnist clean
 
-$(BASE): pyproject.toml
+$(BASE): pyproject.toml setup.py src/mlplab/_fused.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .

@@ -143,3 +143,12 @@ def test_bad_optimizer_settings_are_named(call, message):
 def test_step_refuses_mismatched_keys():
     with pytest.raises(ValueError, match="params and grads must have the same keys"):
         O.SGD(lr=0.1).step({"a": np.zeros(2)}, {"b": np.zeros(2)})
+
+
+def test_the_fused_extension_is_built():
+    """The C kernels are optional for users without a compiler, but on this project's machines
+    a missing build would silently cost ~10% of every epoch: fail loudly instead."""
+    import os
+    if os.environ.get("MLPLAB_ALLOW_NO_EXTENSION") == "1":
+        pytest.skip("MLPLAB_ALLOW_NO_EXTENSION=1: running without the C kernels on purpose")
+    assert ml.kernels.ENABLED, "mlplab._fused was not built (pip install -e . needs gcc and the Python headers)"

@@ -1,4 +1,4 @@
-/* One-pass optimizer updates for mlplab.kernels (see its docstring for why).
+/* One-pass optimizer updates and batch norm for mlplab.kernels (see its docstring for why).
  *
  * Each loop is the same equation as the NumPy reference in mlplab/optim.py, for float32
  * and float64 buffers, run without the GIL.  Plain C, compiled at install time; when it
@@ -11,8 +11,8 @@
 /* SGD (PyTorch's form): g += wd p; v = g (first) or m v + (1 - d) g; g = g + m v (Nesterov) or v; p -= lr g */
 #define SGD_LOOP(T)                                                                          \
     {                                                                                        \
-        T *P = (T *)p.buf, *V = (T *)v.buf;                                                  \
-        const T *G = (const T *)g.buf;                                                       \
+        T *restrict P = (T *)p.buf, *restrict V = (T *)v.buf;                                \
+        const T *restrict G = (const T *)g.buf;                                                       \
         const T lr_ = (T)lr, wd_ = (T)wd, m_ = (T)momentum, d_ = (T)(1.0 - dampening);        \
         for (Py_ssize_t i = 0; i < n; i++) {                                                 \
             T gi = G[i] + wd_ * P[i];                                                        \
@@ -29,8 +29,8 @@
  * p -= step_size m / (sqrt(v) / sqrt_bc2 + eps) */
 #define ADAM_LOOP(T)                                                                         \
     {                                                                                        \
-        T *P = (T *)p.buf, *M = (T *)m.buf, *V = (T *)v.buf;                                 \
-        const T *G = (const T *)g.buf;                                                       \
+        T *restrict P = (T *)p.buf, *restrict M = (T *)m.buf, *restrict V = (T *)v.buf;      \
+        const T *restrict G = (const T *)g.buf;                                                       \
         const T s_ = (T)step_size, b1 = (T)beta1, b2 = (T)beta2, e_ = (T)eps;                \
         const T c2 = (T)sqrt_bc2, wd_ = (T)wd, k_ = (T)decay;                                \
         for (Py_ssize_t i = 0; i < n; i++) {                                                 \
@@ -101,10 +101,145 @@ static PyObject *fused_adam(PyObject *self, PyObject *args) {
     return result;
 }
 
+
+/* Batch norm, training mode (DD2424 lecture 4), over a C-contiguous (n, d) batch.
+ * Forward: mu, v (biased) per column; s_hat = (x - mu) / sqrt(v + eps); y = gamma s_hat + beta.
+ * Column sums are accumulated in double whatever the storage type. */
+#define BN_FORWARD(T)                                                                        \
+    {                                                                                        \
+        const T *restrict X = (const T *)x.buf, *restrict Gm = (const T *)gamma.buf;         \
+        const T *restrict Bt = (const T *)beta.buf;                                          \
+        T *restrict S = (T *)s_hat.buf, *restrict Y = (T *)y.buf, *restrict Mu = (T *)mean.buf; \
+        T *restrict Va = (T *)var.buf, *restrict Inv = (T *)inv_std.buf;                    \
+        double *restrict A = acc, *restrict U = mu;                                                           \
+        for (Py_ssize_t j = 0; j < d; j++) A[j] = 0.0;                                     \
+        for (Py_ssize_t i = 0; i < n; i++)                                                   \
+            for (Py_ssize_t j = 0; j < d; j++) A[j] += X[i * d + j];                       \
+        for (Py_ssize_t j = 0; j < d; j++) { U[j] = A[j] / n; A[j] = 0.0; }             \
+        for (Py_ssize_t i = 0; i < n; i++)                                                   \
+            for (Py_ssize_t j = 0; j < d; j++) {                                             \
+                double c = X[i * d + j] - U[j];                                             \
+                A[j] += c * c;                                                             \
+            }                                                                                \
+        for (Py_ssize_t j = 0; j < d; j++) {                                                 \
+            Mu[j] = (T)U[j];                                                                \
+            Va[j] = (T)(A[j] / n);                                                         \
+            Inv[j] = (T)(1.0 / sqrt((double)Va[j] + eps));                                   \
+        }                                                                                    \
+        for (Py_ssize_t i = 0; i < n; i++)                                                   \
+            for (Py_ssize_t j = 0; j < d; j++) {                                             \
+                T sh = (X[i * d + j] - Mu[j]) * Inv[j];                                      \
+                S[i * d + j] = sh;                                                           \
+                Y[i * d + j] = sh * Gm[j] + Bt[j];                                           \
+            }                                                                                \
+    }
+
+/* Backward: dgamma = sum_i g_i s_hat_i; dbeta = sum_i g_i;
+ * dx_i = c (g_i - dbeta / n - s_hat_i dgamma / n), c = gamma / sqrt(v + eps). */
+#define BN_BACKWARD(T)                                                                       \
+    {                                                                                        \
+        const T *restrict G = (const T *)dy.buf, *restrict S = (const T *)s_hat.buf;         \
+        const T *restrict Gm = (const T *)gamma.buf, *restrict Inv = (const T *)inv_std.buf; \
+        T *restrict DX = (T *)dx.buf, *restrict DG = (T *)dgamma.buf, *restrict DB = (T *)dbeta.buf; \
+        double *restrict A1 = acc, *restrict A2 = acc2;                    \
+        for (Py_ssize_t j = 0; j < d; j++) { A1[j] = 0.0; A2[j] = 0.0; }                  \
+        for (Py_ssize_t i = 0; i < n; i++)                                                   \
+            for (Py_ssize_t j = 0; j < d; j++) {                                             \
+                A1[j] += (double)G[i * d + j] * S[i * d + j];                               \
+                A2[j] += G[i * d + j];                                                     \
+            }                                                                                \
+        for (Py_ssize_t j = 0; j < d; j++) {                                                 \
+            DG[j] = (T)A1[j];                                                               \
+            DB[j] = (T)A2[j];                                                              \
+            A1[j] = A1[j] / n;                                                             \
+            A2[j] = A2[j] / n;                                                           \
+        }                                                                                    \
+        for (Py_ssize_t i = 0; i < n; i++)                                                   \
+            for (Py_ssize_t j = 0; j < d; j++) {                                             \
+                T c = Gm[j] * Inv[j];                                                        \
+                DX[i * d + j] = c * (G[i * d + j] - (T)A2[j] - S[i * d + j] * (T)A1[j]);  \
+            }                                                                                \
+    }
+
+static int bn_shape(Py_buffer *x, Py_ssize_t n, Py_ssize_t *d) {
+    if ((x->itemsize != 4 && x->itemsize != 8) || n <= 0 || x->len % (n * x->itemsize) != 0) {
+        PyErr_SetString(PyExc_ValueError, "batch norm kernels need a float32/float64 (n, d) batch");
+        return -1;
+    }
+    *d = x->len / (n * x->itemsize);
+    return 0;
+}
+
+static PyObject *fused_bn_forward(PyObject *self, PyObject *args) {
+    Py_buffer x, gamma, beta, s_hat, y, mean, var, inv_std;
+    Py_ssize_t n, d;
+    double eps;
+    if (!PyArg_ParseTuple(args, "y*ny*y*w*w*w*w*w*d", &x, &n, &gamma, &beta, &s_hat, &y, &mean, &var, &inv_std,
+                          &eps))
+        return NULL;
+    PyObject *result = NULL;
+    double *mu = NULL, *acc = NULL;
+    if (bn_shape(&x, n, &d) == 0) {
+        Py_buffer *rows[] = {&s_hat, &y}, *cols[] = {&gamma, &beta, &mean, &var, &inv_std};
+        int ok = 1;
+        for (int k = 0; k < 2; k++) ok &= rows[k]->len == x.len && rows[k]->itemsize == x.itemsize;
+        for (int k = 0; k < 5; k++) ok &= cols[k]->len == d * x.itemsize && cols[k]->itemsize == x.itemsize;
+        mu = PyMem_RawMalloc(d * sizeof(double));
+        acc = PyMem_RawMalloc(d * sizeof(double));
+        if (!ok) PyErr_SetString(PyExc_ValueError, "batch norm kernel: buffers of the wrong size or dtype");
+        else if (!mu || !acc) PyErr_NoMemory();
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            if (x.itemsize == 4) BN_FORWARD(float) else BN_FORWARD(double)
+            Py_END_ALLOW_THREADS
+            result = Py_NewRef(Py_None);
+        }
+    }
+    PyMem_RawFree(mu);
+    PyMem_RawFree(acc);
+    Py_buffer *all[] = {&x, &gamma, &beta, &s_hat, &y, &mean, &var, &inv_std};
+    for (int k = 0; k < 8; k++) PyBuffer_Release(all[k]);
+    return result;
+}
+
+static PyObject *fused_bn_backward(PyObject *self, PyObject *args) {
+    Py_buffer dy, s_hat, gamma, inv_std, dx, dgamma, dbeta;
+    Py_ssize_t n, d;
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*w*w*w*", &dy, &n, &s_hat, &gamma, &inv_std, &dx, &dgamma, &dbeta))
+        return NULL;
+    PyObject *result = NULL;
+    double *acc = NULL, *acc2 = NULL;
+    if (bn_shape(&dy, n, &d) == 0) {
+        Py_buffer *rows[] = {&s_hat, &dx}, *cols[] = {&gamma, &inv_std, &dgamma, &dbeta};
+        int ok = 1;
+        for (int k = 0; k < 2; k++) ok &= rows[k]->len == dy.len && rows[k]->itemsize == dy.itemsize;
+        for (int k = 0; k < 4; k++) ok &= cols[k]->len == d * dy.itemsize && cols[k]->itemsize == dy.itemsize;
+        acc = PyMem_RawMalloc(d * sizeof(double));
+        acc2 = PyMem_RawMalloc(d * sizeof(double));
+        if (!ok) PyErr_SetString(PyExc_ValueError, "batch norm kernel: buffers of the wrong size or dtype");
+        else if (!acc || !acc2) PyErr_NoMemory();
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            if (dy.itemsize == 4) BN_BACKWARD(float) else BN_BACKWARD(double)
+            Py_END_ALLOW_THREADS
+            result = Py_NewRef(Py_None);
+        }
+    }
+    PyMem_RawFree(acc);
+    PyMem_RawFree(acc2);
+    Py_buffer *all[] = {&dy, &s_hat, &gamma, &inv_std, &dx, &dgamma, &dbeta};
+    for (int k = 0; k < 7; k++) PyBuffer_Release(all[k]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"sgd", fused_sgd, METH_VARARGS, "sgd(p, g, v, lr, wd, momentum, dampening, nesterov, first): one SGD step"},
     {"adam", fused_adam, METH_VARARGS,
      "adam(p, g, m, v, step_size, beta1, beta2, eps, sqrt_bc2, wd, decay): one Adam step"},
+    {"bn_forward", fused_bn_forward, METH_VARARGS,
+     "bn_forward(x, n, gamma, beta, s_hat, y, mean, var, inv_std, eps): batch norm, training mode"},
+    {"bn_backward", fused_bn_backward, METH_VARARGS,
+     "bn_backward(dy, n, s_hat, gamma, inv_std, dx, dgamma, dbeta): its backward pass"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -44,3 +44,21 @@ def adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr: floa
     """One Adam/AdamW step on ``p`` in place, PyTorch's arrangement of the bias corrections."""
     _fused.adam(p, g, m, v, lr / (1.0 - beta1 ** step), beta1, beta2, eps, math.sqrt(1.0 - beta2 ** step),
                 weight_decay, 1.0 - lr * decoupled_weight_decay)
+
+
+def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Training-mode batch norm in two passes over ``x``: returns ``y, s_hat, mu, var, inv_std``."""
+    n, d = x.shape
+    y, s_hat = np.empty_like(x), np.empty_like(x)
+    mu, var, inv_std = (np.empty(d, dtype=x.dtype) for _ in range(3))
+    _fused.bn_forward(x, n, gamma, beta, s_hat, y, mu, var, inv_std, eps)
+    return y, s_hat, mu, var, inv_std
+
+
+def batchnorm_backward(dy: np.ndarray, s_hat: np.ndarray, gamma: np.ndarray, inv_std: np.ndarray,
+                       dgamma: np.ndarray, dbeta: np.ndarray) -> np.ndarray:
+    """Its backward pass in two passes over ``dy``: fills ``dgamma``, ``dbeta``; returns ``dx``."""
+    dx = np.empty_like(dy)
+    _fused.bn_backward(dy, dy.shape[0], s_hat, gamma, inv_std, dx, dgamma, dbeta)
+    return dx

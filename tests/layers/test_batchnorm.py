@@ -95,3 +95,25 @@ def test_batchnorm_refuses_a_training_batch_of_one(rng):
 def test_batchnorm_refuses_bad_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ml.layers.BatchNorm(**{"dim": 3, **kwargs})
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 2e-5)])
+def test_two_pass_kernels_equal_the_numpy_equations(dtype, rtol, monkeypatch, rng):
+    """Training-mode BN runs through mlplab.kernels when it is built; it must equal the NumPy code."""
+    if not ml.kernels.ENABLED:
+        pytest.skip("the C extension mlplab._fused is not built: the fused kernels are off")
+    x = rng.normal(2.0, 3.0, size=(9, 6)).astype(dtype)
+    dy = rng.normal(size=(9, 6)).astype(dtype)
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(ml.kernels, "ENABLED", enabled)
+        bn = ml.layers.BatchNorm(6, momentum=0.3, dtype=dtype)
+        bn.gamma[...] = np.linspace(0.5, 2.0, 6)
+        bn.beta[...] = np.linspace(-1.0, 1.0, 6)
+        y = bn.forward(x, train=True)
+        dx = bn.backward(dy)
+        results.append((y, dx, bn.grads["gamma"].copy(), bn.grads["beta"].copy(),
+                        bn.buffers["running_mean"].copy(), bn.buffers["running_var"].copy()))
+    for fused, plain in zip(*results):
+        assert fused.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(fused, plain, rtol=rtol, atol=rtol)

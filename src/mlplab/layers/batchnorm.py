@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlplab import backend as B
+from mlplab import kernels
 from mlplab.layers.base import Layer
 from mlplab.validation import check_number, check_positive_int
 
@@ -47,14 +48,16 @@ class BatchNorm(Layer):
             if n < 2:
                 raise ValueError(f"BatchNorm: expected more than 1 value per feature when training, "
                                  f"got input of shape {tuple(x.shape)}")
+            if kernels.usable(x, self.gamma):        # the same equations in two passes (mlplab.kernels)
+                out, self._s_hat, mu, var, self._inv_std = kernels.batchnorm_forward(x, self.gamma, self.beta,
+                                                                                     self.eps)
+                self._update_running(mu, var, n)
+                self._train = True
+                return out
             mu = x.mean(axis=0)
             centred = x - mu
             var = xp.einsum("ij,ij->j", centred, centred) / n      # one pass, no temporary
-            m = self.momentum
-            self.buffers["running_mean"] *= 1.0 - m
-            self.buffers["running_mean"] += m * mu
-            self.buffers["running_var"] *= 1.0 - m
-            self.buffers["running_var"] += (m * n / (n - 1)) * var
+            self._update_running(mu, var, n)
         else:
             centred = x - self.buffers["running_mean"]
             var = self.buffers["running_var"]
@@ -65,6 +68,13 @@ class BatchNorm(Layer):
         out = self._s_hat * self.gamma
         out += self.beta
         return out
+
+    def _update_running(self, mu: Any, var: Any, n: int) -> None:
+        m = self.momentum
+        self.buffers["running_mean"] *= 1.0 - m
+        self.buffers["running_mean"] += m * mu
+        self.buffers["running_var"] *= 1.0 - m
+        self.buffers["running_var"] += (m * n / (n - 1)) * var     # unbiased, as PyTorch keeps it
 
     def backward(self, dy: Any) -> Any:
         """DD2424's "putting everything together", simplified with ``s_hat``::
@@ -80,6 +90,8 @@ class BatchNorm(Layer):
         xp = B.xp
         self._check_backward(dy, self._s_hat.shape)
         dgamma, dbeta = self.grads["gamma"], self.grads["beta"]
+        if self._train and kernels.usable(dy, self._s_hat):
+            return kernels.batchnorm_backward(dy, self._s_hat, self.gamma, self._inv_std, dgamma, dbeta)
         xp.einsum("ij,ij->j", dy, self._s_hat, out=dgamma)
         xp.sum(dy, axis=0, out=dbeta)
         c = self.gamma * self._inv_std
