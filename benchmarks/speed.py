@@ -206,6 +206,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="main configuration only, two rounds")
     parser.add_argument("--no-sklearn", action="store_true")
+    parser.add_argument("--render", action="store_true", help="rewrite the table from the saved .json, no runs")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"))
     args = parser.parse_args()
     if args.worker == "peak":
@@ -215,6 +216,14 @@ def main() -> int:
         print(json.dumps(WORKERS[args.worker](args.config, args.epochs)))
         return 0
 
+    if args.render:
+        with open(os.path.splitext(args.out)[0] + ".json") as f:
+            raw = json.load(f)
+        results = {tuple(k.split("|")): v for k, v in raw["results"].items()}
+        configs = [c for c in CONFIGS if ("mlplab", c) in results]
+        sys.argv = [sys.argv[0]] + raw["command"].split()[1:]
+        write_table(args, configs, results, raw["peaks"])
+        return 0
     configs = ["main"] if args.quick else list(CONFIGS)
     rounds = 2 if args.quick else args.rounds
     results: dict[tuple[str, str], list[dict]] = {}
@@ -231,6 +240,10 @@ def main() -> int:
                 results.setdefault((framework, config), []).append(result)
                 print(f"round {r + 1} {config:9s} {framework:8s} epochs {['%.2f' % t for t in result['epoch_seconds']]}"
                       f" acc {result['test_accuracy']:.4f} rss {result['peak_rss_mib']:.0f} MiB", flush=True)
+    raw = {"command": " ".join(["benchmarks/speed.py"] + sys.argv[1:]), "peaks": peaks,
+           "results": {f"{f}|{c}": runs for (f, c), runs in results.items()}}
+    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+        json.dump(raw, f, indent=1)
     write_table(args, configs, results, peaks)
     return 0
 
@@ -238,6 +251,37 @@ def main() -> int:
 def run_worker_peak() -> float:
     done = subprocess.run([sys.executable, __file__, "--worker", "peak"], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)["gflops"]
+
+
+BEGIN, END = "<!-- speed.py:begin -->", "<!-- speed.py:end -->"
+
+
+def median_epoch(results, framework: str, config: str) -> float:
+    return statistics.median(t for r in results[(framework, config)] for t in r["epoch_seconds"])
+
+
+def targets(results) -> list[str]:
+    """The issue's targets, each with its measured value and a verdict."""
+    def row(name, value, goal, met):
+        return f"| {name} | {value} | {goal} | {'met' if met else '**missed**'} |"
+    rows = ["| target | measured | goal | |", "|---|---|---|---|"]
+    main = median_epoch(results, "mlplab", "main") / median_epoch(results, "pytorch", "main")
+    rows.append(row("epoch time vs PyTorch, no BN", f"{main:.2f}x", "<= 0.80x", main <= 0.80))
+    if ("mlplab", "bn") in results:
+        bn = median_epoch(results, "mlplab", "bn") / median_epoch(results, "pytorch", "bn")
+        rows.append(row("epoch time vs PyTorch + BatchNorm1d", f"{bn:.2f}x", "<= 0.80x", bn <= 0.80))
+        extra = median_epoch(results, "mlplab", "bn") / median_epoch(results, "mlplab", "main") - 1
+        rows.append(row("what BN adds to mlplab's epoch", f"{100 * extra:+.0f}%", "<= 15%", extra <= 0.15))
+    share = statistics.median(r["matmul_seconds"] for r in results[("mlplab", "main")]) / median_epoch(
+        results, "mlplab", "main")
+    rows.append(row("share of the epoch in matrix products", f"{100 * share:.0f}%", ">= 85%", share >= 0.85))
+    rss = statistics.median(r["peak_rss_mib"] for r in results[("mlplab", "main")]) / statistics.median(
+        r["peak_rss_mib"] for r in results[("pytorch", "main")])
+    rows.append(row("peak RSS vs PyTorch", f"{rss:.2f}x", "<= 0.60x", rss <= 0.60))
+    infer = [statistics.median(r["inference_seconds"] for r in results[(f, "main")]) for f in ("mlplab", "pytorch")]
+    rows.append(row("inference, 10,000 test images", f"{infer[0]:.3f} s vs {infer[1]:.3f} s", "faster than "
+                    "PyTorch's no_grad forward", infer[0] < infer[1]))
+    return rows
 
 
 def write_table(args, configs, results, peaks) -> None:
@@ -273,8 +317,20 @@ def write_table(args, configs, results, peaks) -> None:
                          f"{statistics.median(r['peak_rss_mib'] for r in runs):.0f} | "
                          f"{statistics.median(r['inference_seconds'] for r in runs):.3f} | "
                          f"{statistics.median(r['test_accuracy'] for r in runs):.4f} |")
+    if "main" in configs:
+        lines += ["", "## Targets", ""] + targets(results)
+    block = BEGIN + "\n" + "\n".join(lines) + "\n" + END
+    try:
+        with open(args.out) as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = ""
+    if BEGIN in old and END in old:      # keep the hand-written analysis around the generated block
+        text = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
+    else:
+        text = block + "\n"
     with open(args.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write(text)
     print(f"wrote {args.out}")
 
 
