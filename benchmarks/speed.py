@@ -66,7 +66,6 @@ def peak_rss_mib() -> float:
 
 # -- workers: one framework, one configuration, one fresh process ---------------------------------
 def worker_mlplab(config: str, epochs: int) -> dict:
-    import numpy as np
     import mlplab as ml
     from mlplab.train import Trainer
     import functools
@@ -109,7 +108,6 @@ def matmul_only_epoch(net, X, batch: int, steps: int) -> float:
 
 
 def worker_torch(config: str, epochs: int) -> dict:
-    import numpy as np
     import torch
     import mlplab as ml
     torch.set_num_threads(os.cpu_count() or 1)
