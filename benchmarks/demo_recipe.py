@@ -21,7 +21,7 @@ from mlplab.config import KEYS, resolve
 BASE = {"data": "fashion-mnist", "quiet": True}
 RECIPES: dict[str, dict] = {
     "default": {},   # the defaults of `mlplab train` = the demo recipe
-    "20-epochs": {"epochs": 20},
+    "15-epochs": {"epochs": 15},
     "small-512-256-bn": {"hidden": [512, 256], "epochs": 25},
     "bn-adam": {"optimizer": "adam", "lr": 0.001},
     "no-bn": {"batchnorm": False},

@@ -46,7 +46,7 @@ KEYS: dict[str, Key] = {
     "step_epochs": Key(10, int, "step schedule: epochs between decays; cyclic: epochs per half cycle (n_s)"),
     "gamma": Key(0.1, float, "step / exponential schedule decay factor (exponential: per epoch)"),
     "batch_size": Key(100, int, "mini-batch size"),
-    "epochs": Key(15, int, "training epochs"),
+    "epochs": Key(20, int, "training epochs"),
     "l2": Key(0.0, float, "the seeds' lambda: J = loss + lambda * sum ||W||^2 over weight matrices"),
     "l1": Key(0.0, float, "L1 penalty lambda1 * sum |W| over weight matrices"),
     "patience": Key(0, int, "early stopping after this many epochs without a better validation loss (0: off)"),
