@@ -19,7 +19,7 @@ def torch():
     return torch
 
 
-def rel_close(a, b, rtol: float = 1e-10) -> float:
+def assert_rel_close(a, b, rtol: float = 1e-10) -> float:
     """Max elementwise relative difference, floored at 1e-12 so zeros compare absolutely."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     assert a.shape == b.shape, (a.shape, b.shape)

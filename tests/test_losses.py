@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mlplab as ml
-from tests.conftest import rel_close
+from tests.conftest import assert_rel_close
 
 CE = ml.losses.softmax_cross_entropy
 
@@ -26,8 +26,8 @@ def test_cross_entropy_matches_torch(torch, rng):
     ref = torch.nn.functional.cross_entropy(lt, torch.from_numpy(labels))
     ref.backward()
     loss, grad = CE(logits, labels)
-    rel_close(loss, ref.item())
-    rel_close(grad, lt.grad.numpy())
+    assert_rel_close(loss, ref.item())
+    assert_rel_close(grad, lt.grad.numpy())
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -48,14 +48,14 @@ def test_mse_and_bce_match_torch(torch, rng):
     ref = torch.nn.functional.mse_loss(pt, torch.from_numpy(target))
     ref.backward()
     loss, grad = ml.losses.mean_squared_error(pred, target)
-    rel_close(loss, ref.item())
-    rel_close(grad, pt.grad.numpy())
+    assert_rel_close(loss, ref.item())
+    assert_rel_close(grad, pt.grad.numpy())
     pt = torch.tensor(pred * 20, requires_grad=True)
     ref = torch.nn.functional.binary_cross_entropy_with_logits(pt, torch.from_numpy(target))
     ref.backward()
     loss, grad = ml.losses.sigmoid_binary_cross_entropy(pred * 20, target)
-    rel_close(loss, ref.item())
-    rel_close(grad, pt.grad.numpy())
+    assert_rel_close(loss, ref.item())
+    assert_rel_close(grad, pt.grad.numpy())
 
 
 def test_weight_penalty_covers_weights_only(rng):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import mlplab as ml
-from tests.conftest import rel_close
+from tests.conftest import assert_rel_close
 
 L = ml.layers
 
@@ -54,15 +54,15 @@ def test_whole_network_matches_torch(torch, rng):
     loss_t = torch.nn.functional.cross_entropy(ref(xt), torch.from_numpy(labels))
     loss_t.backward()
     loss, d = ml.losses.softmax_cross_entropy(net.forward(x), labels)
-    rel_close(loss, loss_t.item())
-    rel_close(net.backward(d), xt.grad.numpy())
+    assert_rel_close(loss, loss_t.item())
+    assert_rel_close(net.backward(d), xt.grad.numpy())
     for key, grad in net.grads.items():
         i, name = key.split(".")
         expected = getattr(ref[int(i)], names[name]).grad.numpy()
         if key in ("0.b", "3.b"):   # a bias before BN has zero gradient: both sides are round-off
             assert np.abs(grad).max() < 1e-15 and np.abs(expected).max() < 1e-15
         else:
-            rel_close(grad, expected)
+            assert_rel_close(grad, expected)
 
 
 def _every_layer_type(rng):

@@ -5,7 +5,7 @@ import pytest
 
 import mlplab as ml
 import mlplab.kernels  # noqa: F401  (ml.kernels)
-from tests.conftest import rel_close
+from tests.conftest import assert_rel_close
 
 O = ml.optim
 
@@ -33,7 +33,7 @@ CLASSES = O.OPTIMIZERS
 def fused(request, monkeypatch):
     """Run with the compiled one-pass updates and with the plain NumPy equations."""
     if request.param and not ml.kernels.ENABLED:
-        pytest.skip("the C extension mlplab._fused is not built: the fused kernels are off")
+        pytest.skip(reason="the C extension mlplab._fused is not built: the fused kernels are off")
     monkeypatch.setattr(ml.kernels, "ENABLED", request.param)
     return request.param
 
@@ -55,13 +55,13 @@ def test_ten_step_trajectory_equals_torch_optim(name, kwargs, make_ref, fused, t
         opt.step(params, grads)
         ref_opt.step()
     for k, p in params.items():
-        rel_close(p, ref_params[k].detach().numpy())
+        assert_rel_close(p, ref_params[k].detach().numpy())
 
 
 @pytest.mark.parametrize("name, kwargs", [(c[0], c[1]) for c in CASES if c[0].split("-")[0] in ("sgd", "adam", "adamw")])
 def test_fused_float32_updates_equal_the_numpy_equations(name, kwargs, monkeypatch, rng):
     if not ml.kernels.ENABLED:
-        pytest.skip("the C extension mlplab._fused is not built: the fused kernels are off")
+        pytest.skip(reason="the C extension mlplab._fused is not built: the fused kernels are off")
     start = {"w": rng.normal(size=(30, 20)).astype(np.float32), "b": rng.normal(size=20).astype(np.float32)}
     results = []
     for enabled in (True, False):
@@ -93,8 +93,8 @@ def test_clip_grad_norm_matches_torch(torch, rng):
     ref[0].grad, ref[1].grad = torch.from_numpy(grads["a"].copy()), torch.from_numpy(grads["b"].copy())
     total = O.clip_grad_norm(grads, 1.0)
     ref_total = torch.nn.utils.clip_grad_norm_(ref, 1.0)
-    rel_close(total, ref_total.item())
-    rel_close(grads["a"], ref[0].grad.numpy())
+    assert_rel_close(total, ref_total.item())
+    assert_rel_close(grads["a"], ref[0].grad.numpy())
     assert math.sqrt(sum((g ** 2).sum() for g in grads.values())) == pytest.approx(1.0, rel=1e-5)
 
 
@@ -150,5 +150,5 @@ def test_the_fused_extension_is_built():
     a missing build would silently cost ~10% of every epoch: fail loudly instead."""
     import os
     if os.environ.get("MLPLAB_ALLOW_NO_EXTENSION") == "1":
-        pytest.skip("MLPLAB_ALLOW_NO_EXTENSION=1: running without the C kernels on purpose")
+        pytest.skip(reason="MLPLAB_ALLOW_NO_EXTENSION=1: running without the C kernels on purpose")
     assert ml.kernels.ENABLED, "mlplab._fused was not built (pip install -e . needs gcc and the Python headers)"

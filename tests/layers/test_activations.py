@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mlplab as ml
-from tests.conftest import rel_close
+from tests.conftest import assert_rel_close
 from tests.layers.helpers import check_layer
 
 L = ml.layers
@@ -26,22 +26,22 @@ def test_activation_gradients_match_central_differences(make, rng):
     check_layer(layer, _away_from_kinks(rng, (6, 5)), rng)
 
 
-def _torch_case(torch, layer, module, rng, shape=(6, 5)):
+def _assert_matches_torch(torch, layer, module, rng, shape=(6, 5)):
     x = _away_from_kinks(rng, shape)
     dy = rng.normal(size=shape)
     xt = torch.tensor(x, requires_grad=True)
     yt = module(xt)
     yt.backward(torch.from_numpy(dy))
-    rel_close(layer.forward(x), yt.detach().numpy())
-    rel_close(layer.backward(dy), xt.grad.numpy())
+    assert_rel_close(layer.forward(x), yt.detach().numpy())
+    assert_rel_close(layer.backward(dy), xt.grad.numpy())
 
 
 def test_sigmoid_tanh_leaky_elu_match_torch(torch, rng):
-    _torch_case(torch, L.Sigmoid(dtype="float64"), torch.sigmoid, rng)
-    _torch_case(torch, L.Tanh(dtype="float64"), torch.tanh, rng)
-    _torch_case(torch, L.ReLU(dtype="float64"), torch.relu, rng)
-    _torch_case(torch, L.LeakyReLU(0.2, dtype="float64"), torch.nn.LeakyReLU(0.2), rng)
-    _torch_case(torch, L.ELU(1.3, dtype="float64"), torch.nn.ELU(1.3), rng)
+    _assert_matches_torch(torch, L.Sigmoid(dtype="float64"), torch.sigmoid, rng)
+    _assert_matches_torch(torch, L.Tanh(dtype="float64"), torch.tanh, rng)
+    _assert_matches_torch(torch, L.ReLU(dtype="float64"), torch.relu, rng)
+    _assert_matches_torch(torch, L.LeakyReLU(0.2, dtype="float64"), torch.nn.LeakyReLU(0.2), rng)
+    _assert_matches_torch(torch, L.ELU(1.3, dtype="float64"), torch.nn.ELU(1.3), rng)
 
 
 @pytest.mark.parametrize("per_unit", [False, True])
@@ -49,8 +49,8 @@ def test_prelu_matches_torch_including_the_slope_gradient(per_unit, torch, rng):
     dim = 5 if per_unit else 1
     layer = L.PReLU(dim=dim, init=0.3, dtype="float64")
     module = torch.nn.PReLU(num_parameters=dim, init=0.3)
-    _torch_case(torch, layer, module, rng)
-    rel_close(layer.grads["alpha"], module.weight.grad.numpy())
+    _assert_matches_torch(torch, layer, module, rng)
+    assert_rel_close(layer.grads["alpha"], module.weight.grad.numpy())
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

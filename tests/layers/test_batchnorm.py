@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import mlplab as ml
-from tests.conftest import rel_close
+from tests.conftest import assert_rel_close
 from tests.layers.helpers import check_layer
 
 
@@ -45,7 +45,7 @@ def test_batchnorm_gradients_match_central_differences(train, rng):
             xm[idx] -= eps
             numeric[idx] = (loss(net.forward(xp, train=False), target)[0]
                             - loss(net.forward(xm, train=False), target)[0]) / (2 * eps)
-        rel_close(dx, numeric, rtol=1e-6)
+        assert_rel_close(dx, numeric, rtol=1e-6)
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.35])
@@ -62,24 +62,24 @@ def test_batchnorm_matches_torch_in_train_and_eval_mode(momentum, torch, rng):
         xt = torch.tensor(x, requires_grad=True)
         yt = ref(xt)
         yt.backward(torch.from_numpy(dy))
-        rel_close(bn.forward(x, train=True), yt.detach().numpy())
-        rel_close(bn.backward(dy), xt.grad.numpy())
-        rel_close(bn.grads["gamma"], ref.weight.grad.numpy())
-        rel_close(bn.grads["beta"], ref.bias.grad.numpy())
+        assert_rel_close(bn.forward(x, train=True), yt.detach().numpy())
+        assert_rel_close(bn.backward(dy), xt.grad.numpy())
+        assert_rel_close(bn.grads["gamma"], ref.weight.grad.numpy())
+        assert_rel_close(bn.grads["beta"], ref.bias.grad.numpy())
         ref.weight.grad = None
         ref.bias.grad = None
-    rel_close(bn.buffers["running_mean"], ref.running_mean.numpy())
-    rel_close(bn.buffers["running_var"], ref.running_var.numpy())
+    assert_rel_close(bn.buffers["running_mean"], ref.running_mean.numpy())
+    assert_rel_close(bn.buffers["running_var"], ref.running_var.numpy())
     ref.eval()
     x = rng.normal(size=(6, 5))
     dy = rng.normal(size=(6, 5))
     xt = torch.tensor(x, requires_grad=True)
     yt = ref(xt)
     yt.backward(torch.from_numpy(dy))
-    rel_close(bn.forward(x, train=False), yt.detach().numpy())
-    rel_close(bn.backward(dy), xt.grad.numpy())
-    rel_close(bn.grads["gamma"], ref.weight.grad.numpy())
-    rel_close(bn.grads["beta"], ref.bias.grad.numpy())
+    assert_rel_close(bn.forward(x, train=False), yt.detach().numpy())
+    assert_rel_close(bn.backward(dy), xt.grad.numpy())
+    assert_rel_close(bn.grads["gamma"], ref.weight.grad.numpy())
+    assert_rel_close(bn.grads["beta"], ref.bias.grad.numpy())
 
 
 def test_batchnorm_refuses_a_training_batch_of_one(rng):
@@ -101,7 +101,7 @@ def test_batchnorm_refuses_bad_settings(kwargs, message):
 def test_two_pass_kernels_equal_the_numpy_equations(dtype, rtol, monkeypatch, rng):
     """Training-mode BN runs through mlplab.kernels when it is built; it must equal the NumPy code."""
     if not ml.kernels.ENABLED:
-        pytest.skip("the C extension mlplab._fused is not built: the fused kernels are off")
+        pytest.skip(reason="the C extension mlplab._fused is not built: the fused kernels are off")
     x = rng.normal(2.0, 3.0, size=(9, 6)).astype(dtype)
     dy = rng.normal(size=(9, 6)).astype(dtype)
     results = []

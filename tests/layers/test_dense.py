@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import mlplab as ml
-from tests.conftest import rel_close
+from tests.conftest import assert_rel_close
 from tests.layers.helpers import check_layer
 
 
@@ -30,10 +30,10 @@ def test_dense_matches_torch_linear(torch, rng):
     xt = torch.tensor(x, requires_grad=True)
     yt = lin(xt)
     yt.backward(torch.from_numpy(dy))
-    rel_close(layer.forward(x), yt.detach().numpy())
-    rel_close(layer.backward(dy), xt.grad.numpy())
-    rel_close(layer.grads["W"], lin.weight.grad.numpy())
-    rel_close(layer.grads["b"], lin.bias.grad.numpy())
+    assert_rel_close(layer.forward(x), yt.detach().numpy())
+    assert_rel_close(layer.backward(dy), xt.grad.numpy())
+    assert_rel_close(layer.grads["W"], lin.weight.grad.numpy())
+    assert_rel_close(layer.grads["b"], lin.bias.grad.numpy())
 
 
 def test_dense_default_dtype_is_float32(rng):

@@ -1,7 +1,7 @@
 import pytest
 
 import mlplab as ml
-from tests.conftest import rel_close
+from tests.conftest import assert_rel_close
 from tests.layers.helpers import check_layer
 
 
@@ -25,11 +25,11 @@ def test_maxout_equals_max_over_torch_linears(pieces, torch, rng):
     xt = torch.tensor(x, requires_grad=True)
     yt = torch.stack([lin(xt) for lin in linears]).max(dim=0).values
     yt.backward(torch.from_numpy(dy))
-    rel_close(layer.forward(x), yt.detach().numpy())
-    rel_close(layer.backward(dy), xt.grad.numpy())
+    assert_rel_close(layer.forward(x), yt.detach().numpy())
+    assert_rel_close(layer.backward(dy), xt.grad.numpy())
     for k, lin in enumerate(linears):
-        rel_close(layer.grads["W"][k], lin.weight.grad.numpy())
-        rel_close(layer.grads["b"][k], lin.bias.grad.numpy())
+        assert_rel_close(layer.grads["W"][k], lin.weight.grad.numpy())
+        assert_rel_close(layer.grads["b"][k], lin.bias.grad.numpy())
 
 
 def test_maxout_shapes():
