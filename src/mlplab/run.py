@@ -135,7 +135,8 @@ class ProgressBar(Callback):
         if self.enabled:
             parts = [f"epoch {epoch}/{trainer.epochs}", f"loss {metrics['train_loss']:.4f}",
                      f"acc {metrics['train_accuracy']:.4f}"]
-            parts += [f"{k} {metrics[k]:.4f}" for k in ("val_accuracy", "test_accuracy") if k in metrics]
+            parts += [f"{k.split('_')[0]} acc {metrics[k]:.4f}" for k in ("val_accuracy", "test_accuracy")
+                      if k in metrics]
             print("  ".join(parts) + f"  ({metrics['seconds']:.1f}s)", file=sys.stderr)
 
 
