@@ -203,6 +203,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="main configuration only, two rounds")
+    parser.add_argument("--configs", nargs="*", choices=list(CONFIGS), help="only these configurations")
     parser.add_argument("--no-sklearn", action="store_true")
     parser.add_argument("--render", action="store_true", help="rewrite the table from the saved .json, no runs")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"))
@@ -222,7 +223,7 @@ def main() -> int:
         sys.argv = [sys.argv[0]] + raw["command"].split()[1:]
         write_table(args, configs, results, raw["peaks"])
         return 0
-    configs = ["main"] if args.quick else list(CONFIGS)
+    configs = ["main"] if args.quick else (args.configs or list(CONFIGS))
     rounds = 2 if args.quick else args.rounds
     results: dict[tuple[str, str], list[dict]] = {}
     peaks = []

@@ -8,41 +8,41 @@
 #include <Python.h>
 #include <math.h>
 
-/* SGD (PyTorch's form): g += wd p; v = g (first) or m v + (1 - d) g; g = g + m v (Nesterov) or v; p -= lr g */
-#define SGD_LOOP(T)                                                                          \
-    {                                                                                        \
-        T *restrict P = (T *)p.buf, *restrict V = (T *)v.buf;                                \
-        const T *restrict G = (const T *)g.buf;                                                       \
-        const T lr_ = (T)lr, wd_ = (T)wd, m_ = (T)momentum, d_ = (T)(1.0 - dampening);        \
+/* SGD (PyTorch's form): g += wd p; v = g (first) or m v + (1 - d) g; g = g + m v (Nesterov) or v; p -= lr g
+ * (restrict on function parameters is what lets gcc vectorise these loops) */
+#define DEFINE_SGD(T, NAME)                                                                  \
+    static void NAME(T *restrict P, const T *restrict G, T *restrict V, Py_ssize_t n, T lr, T wd, T m, \
+                     T damp, int nesterov, int first) {                                      \
         for (Py_ssize_t i = 0; i < n; i++) {                                                 \
-            T gi = G[i] + wd_ * P[i];                                                        \
-            if (momentum != 0.0) {                                                           \
-                T vi = first ? gi : m_ * V[i] + d_ * gi;                                     \
+            T gi = G[i] + wd * P[i];                                                         \
+            if (m != 0) {                                                                    \
+                T vi = first ? gi : m * V[i] + ((T)1 - damp) * gi;                           \
                 V[i] = vi;                                                                   \
-                gi = nesterov ? gi + m_ * vi : vi;                                           \
+                gi = nesterov ? gi + m * vi : vi;                                            \
             }                                                                                \
-            P[i] -= lr_ * gi;                                                                \
+            P[i] -= lr * gi;                                                                 \
         }                                                                                    \
     }
+DEFINE_SGD(float, sgd_f32)
+DEFINE_SGD(double, sgd_f64)
 
 /* Adam (PyTorch's arrangement): p *= decay; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  * p -= step_size m / (sqrt(v) / sqrt_bc2 + eps) */
-#define ADAM_LOOP(T)                                                                         \
-    {                                                                                        \
-        T *restrict P = (T *)p.buf, *restrict M = (T *)m.buf, *restrict V = (T *)v.buf;      \
-        const T *restrict G = (const T *)g.buf;                                                       \
-        const T s_ = (T)step_size, b1 = (T)beta1, b2 = (T)beta2, e_ = (T)eps;                \
-        const T c2 = (T)sqrt_bc2, wd_ = (T)wd, k_ = (T)decay;                                \
+#define DEFINE_ADAM(T, NAME)                                                                 \
+    static void NAME(T *restrict P, const T *restrict G, T *restrict M, T *restrict V, Py_ssize_t n, \
+                     T step_size, T b1, T b2, T eps, T sqrt_bc2, T wd, T decay) {            \
         for (Py_ssize_t i = 0; i < n; i++) {                                                 \
-            T gi = G[i] + wd_ * P[i];                                                        \
-            T pi = P[i] * k_;                                                                \
+            T gi = G[i] + wd * P[i];                                                         \
+            T pi = P[i] * decay;                                                             \
             T mi = b1 * M[i] + ((T)1 - b1) * gi;                                             \
             T vi = b2 * V[i] + ((T)1 - b2) * gi * gi;                                        \
             M[i] = mi;                                                                       \
             V[i] = vi;                                                                       \
-            P[i] = pi - s_ * mi / ((T)sqrt((double)vi) / c2 + e_);                           \
+            P[i] = pi - step_size * mi / ((T)sqrt((double)vi) / sqrt_bc2 + eps);             \
         }                                                                                    \
     }
+DEFINE_ADAM(float, adam_f32)
+DEFINE_ADAM(double, adam_f64)
 
 static int check_buffers(Py_buffer *first, Py_buffer **others, int count) {
     if (first->itemsize != 4 && first->itemsize != 8) {
@@ -69,7 +69,10 @@ static PyObject *fused_sgd(PyObject *self, PyObject *args) {
     if (check_buffers(&p, others, 2) == 0) {
         Py_ssize_t n = p.len / p.itemsize;
         Py_BEGIN_ALLOW_THREADS
-        if (p.itemsize == 4) SGD_LOOP(float) else SGD_LOOP(double)
+        if (p.itemsize == 4)
+            sgd_f32(p.buf, g.buf, v.buf, n, (float)lr, (float)wd, (float)momentum, (float)dampening, nesterov, first);
+        else
+            sgd_f64(p.buf, g.buf, v.buf, n, lr, wd, momentum, dampening, nesterov, first);
         Py_END_ALLOW_THREADS
         result = Py_NewRef(Py_None);
     }
@@ -90,7 +93,11 @@ static PyObject *fused_adam(PyObject *self, PyObject *args) {
     if (check_buffers(&p, others, 3) == 0) {
         Py_ssize_t n = p.len / p.itemsize;
         Py_BEGIN_ALLOW_THREADS
-        if (p.itemsize == 4) ADAM_LOOP(float) else ADAM_LOOP(double)
+        if (p.itemsize == 4)
+            adam_f32(p.buf, g.buf, m.buf, v.buf, n, (float)step_size, (float)beta1, (float)beta2, (float)eps,
+                     (float)sqrt_bc2, (float)wd, (float)decay);
+        else
+            adam_f64(p.buf, g.buf, m.buf, v.buf, n, step_size, beta1, beta2, eps, sqrt_bc2, wd, decay);
         Py_END_ALLOW_THREADS
         result = Py_NewRef(Py_None);
     }
@@ -105,25 +112,22 @@ static PyObject *fused_adam(PyObject *self, PyObject *args) {
 /* Batch norm, training mode (DD2424 lecture 4), over a C-contiguous (n, d) batch.
  * Forward: mu, v (biased) per column; s_hat = (x - mu) / sqrt(v + eps); y = gamma s_hat + beta.
  * Column sums are accumulated in double whatever the storage type. */
-#define BN_FORWARD(T)                                                                        \
-    {                                                                                        \
-        const T *restrict X = (const T *)x.buf, *restrict Gm = (const T *)gamma.buf;         \
-        const T *restrict Bt = (const T *)beta.buf;                                          \
-        T *restrict S = (T *)s_hat.buf, *restrict Y = (T *)y.buf, *restrict Mu = (T *)mean.buf; \
-        T *restrict Va = (T *)var.buf, *restrict Inv = (T *)inv_std.buf;                    \
-        double *restrict A = acc, *restrict U = mu;                                                           \
-        for (Py_ssize_t j = 0; j < d; j++) A[j] = 0.0;                                     \
+#define DEFINE_BN_FORWARD(T, NAME)                                                           \
+    static void NAME(const T *restrict X, const T *restrict Gm, const T *restrict Bt, T *restrict S, \
+                     T *restrict Y, T *restrict Mu, T *restrict Va, T *restrict Inv, double *restrict A, \
+                     double *restrict U, Py_ssize_t n, Py_ssize_t d, double eps) {           \
+        for (Py_ssize_t j = 0; j < d; j++) A[j] = 0.0;                                       \
         for (Py_ssize_t i = 0; i < n; i++)                                                   \
-            for (Py_ssize_t j = 0; j < d; j++) A[j] += X[i * d + j];                       \
-        for (Py_ssize_t j = 0; j < d; j++) { U[j] = A[j] / n; A[j] = 0.0; }             \
+            for (Py_ssize_t j = 0; j < d; j++) A[j] += X[i * d + j];                         \
+        for (Py_ssize_t j = 0; j < d; j++) { U[j] = A[j] / n; A[j] = 0.0; }                  \
         for (Py_ssize_t i = 0; i < n; i++)                                                   \
             for (Py_ssize_t j = 0; j < d; j++) {                                             \
-                double c = X[i * d + j] - U[j];                                             \
-                A[j] += c * c;                                                             \
+                double c = X[i * d + j] - U[j];                                              \
+                A[j] += c * c;                                                               \
             }                                                                                \
         for (Py_ssize_t j = 0; j < d; j++) {                                                 \
-            Mu[j] = (T)U[j];                                                                \
-            Va[j] = (T)(A[j] / n);                                                         \
+            Mu[j] = (T)U[j];                                                                 \
+            Va[j] = (T)(A[j] / n);                                                           \
             Inv[j] = (T)(1.0 / sqrt((double)Va[j] + eps));                                   \
         }                                                                                    \
         for (Py_ssize_t i = 0; i < n; i++)                                                   \
@@ -133,33 +137,35 @@ static PyObject *fused_adam(PyObject *self, PyObject *args) {
                 Y[i * d + j] = sh * Gm[j] + Bt[j];                                           \
             }                                                                                \
     }
+DEFINE_BN_FORWARD(float, bn_forward_f32)
+DEFINE_BN_FORWARD(double, bn_forward_f64)
 
 /* Backward: dgamma = sum_i g_i s_hat_i; dbeta = sum_i g_i;
  * dx_i = c (g_i - dbeta / n - s_hat_i dgamma / n), c = gamma / sqrt(v + eps). */
-#define BN_BACKWARD(T)                                                                       \
-    {                                                                                        \
-        const T *restrict G = (const T *)dy.buf, *restrict S = (const T *)s_hat.buf;         \
-        const T *restrict Gm = (const T *)gamma.buf, *restrict Inv = (const T *)inv_std.buf; \
-        T *restrict DX = (T *)dx.buf, *restrict DG = (T *)dgamma.buf, *restrict DB = (T *)dbeta.buf; \
-        double *restrict A1 = acc, *restrict A2 = acc2;                    \
-        for (Py_ssize_t j = 0; j < d; j++) { A1[j] = 0.0; A2[j] = 0.0; }                  \
+#define DEFINE_BN_BACKWARD(T, NAME)                                                          \
+    static void NAME(const T *restrict G, const T *restrict S, const T *restrict Gm, const T *restrict Inv, \
+                     T *restrict DX, T *restrict DG, T *restrict DB, double *restrict A1, double *restrict A2, \
+                     Py_ssize_t n, Py_ssize_t d) {                                           \
+        for (Py_ssize_t j = 0; j < d; j++) { A1[j] = 0.0; A2[j] = 0.0; }                     \
         for (Py_ssize_t i = 0; i < n; i++)                                                   \
             for (Py_ssize_t j = 0; j < d; j++) {                                             \
-                A1[j] += (double)G[i * d + j] * S[i * d + j];                               \
-                A2[j] += G[i * d + j];                                                     \
+                A1[j] += (double)G[i * d + j] * S[i * d + j];                                \
+                A2[j] += G[i * d + j];                                                       \
             }                                                                                \
         for (Py_ssize_t j = 0; j < d; j++) {                                                 \
-            DG[j] = (T)A1[j];                                                               \
-            DB[j] = (T)A2[j];                                                              \
-            A1[j] = A1[j] / n;                                                             \
-            A2[j] = A2[j] / n;                                                           \
+            DG[j] = (T)A1[j];                                                                \
+            DB[j] = (T)A2[j];                                                                \
+            A1[j] = A1[j] / n;                                                               \
+            A2[j] = A2[j] / n;                                                               \
         }                                                                                    \
         for (Py_ssize_t i = 0; i < n; i++)                                                   \
             for (Py_ssize_t j = 0; j < d; j++) {                                             \
                 T c = Gm[j] * Inv[j];                                                        \
-                DX[i * d + j] = c * (G[i * d + j] - (T)A2[j] - S[i * d + j] * (T)A1[j]);  \
+                DX[i * d + j] = c * (G[i * d + j] - (T)A2[j] - S[i * d + j] * (T)A1[j]);     \
             }                                                                                \
     }
+DEFINE_BN_BACKWARD(float, bn_backward_f32)
+DEFINE_BN_BACKWARD(double, bn_backward_f64)
 
 static int bn_shape(Py_buffer *x, Py_ssize_t n, Py_ssize_t *d) {
     if ((x->itemsize != 4 && x->itemsize != 8) || n <= 0 || x->len % (n * x->itemsize) != 0) {
@@ -190,7 +196,12 @@ static PyObject *fused_bn_forward(PyObject *self, PyObject *args) {
         else if (!mu || !acc) PyErr_NoMemory();
         else {
             Py_BEGIN_ALLOW_THREADS
-            if (x.itemsize == 4) BN_FORWARD(float) else BN_FORWARD(double)
+            if (x.itemsize == 4)
+                bn_forward_f32(x.buf, gamma.buf, beta.buf, s_hat.buf, y.buf, mean.buf, var.buf, inv_std.buf, acc, mu,
+                               n, d, eps);
+            else
+                bn_forward_f64(x.buf, gamma.buf, beta.buf, s_hat.buf, y.buf, mean.buf, var.buf, inv_std.buf, acc, mu,
+                               n, d, eps);
             Py_END_ALLOW_THREADS
             result = Py_NewRef(Py_None);
         }
@@ -220,7 +231,10 @@ static PyObject *fused_bn_backward(PyObject *self, PyObject *args) {
         else if (!acc || !acc2) PyErr_NoMemory();
         else {
             Py_BEGIN_ALLOW_THREADS
-            if (dy.itemsize == 4) BN_BACKWARD(float) else BN_BACKWARD(double)
+            if (dy.itemsize == 4)
+                bn_backward_f32(dy.buf, s_hat.buf, gamma.buf, inv_std.buf, dx.buf, dgamma.buf, dbeta.buf, acc, acc2, n, d);
+            else
+                bn_backward_f64(dy.buf, s_hat.buf, gamma.buf, inv_std.buf, dx.buf, dgamma.buf, dbeta.buf, acc, acc2, n, d);
             Py_END_ALLOW_THREADS
             result = Py_NewRef(Py_None);
         }
