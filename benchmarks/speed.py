@@ -316,6 +316,14 @@ def write_table(args, configs, results, peaks) -> None:
                          f"{statistics.median(r['peak_rss_mib'] for r in runs):.0f} | "
                          f"{statistics.median(r['inference_seconds'] for r in runs):.3f} | "
                          f"{statistics.median(r['test_accuracy'] for r in runs):.4f} |")
+    lines += ["", "Round by round (mlplab's median epoch / PyTorch's, each round's processes run back to back; "
+              "a slow spell of the shared machine shows as a whole round moving):", "",
+              "| config | " + " | ".join(f"round {r + 1}" for r in range(len(results[("mlplab", configs[0])])))
+              + " |", "|---|" + "---|" * len(results[("mlplab", configs[0])])]
+    for config in configs:
+        ratios = [statistics.median(m["epoch_seconds"]) / statistics.median(t["epoch_seconds"])
+                  for m, t in zip(results[("mlplab", config)], results[("pytorch", config)])]
+        lines.append(f"| {config} | " + " | ".join(f"{r:.2f}x" for r in ratios) + " |")
     if "main" in configs:
         lines += ["", "## Targets", ""] + targets(results)
     block = BEGIN + "\n" + "\n".join(lines) + "\n" + END
