@@ -77,12 +77,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from mlplab.data import load_dataset
     from mlplab.run import load_run
-    from mlplab.train import Trainer
-    from mlplab.optim import SGD
+    from mlplab.train import evaluate_batches
     config, net, pre = load_run(args.run_dir)
     dataset = load_dataset(args.data or config["data"], args.data_dir or config["data_dir"], seed=config["seed"])
-    X = pre.transform(dataset.X_test, net.dtype)
-    loss, acc = Trainer(net, SGD(lr=1.0)).evaluate(X, dataset.y_test)
+    X = net.check_input(pre.transform(dataset.X_test, net.dtype))
+    loss, acc = evaluate_batches(net, X, dataset.y_test)
     print(json.dumps({"test_accuracy": acc, "test_loss": loss, "n_test": int(X.shape[0]), "data": dataset.name}))
     return 0
 

@@ -119,20 +119,21 @@ class Sequential:
             after_layer(0, first)
         return dx
 
+    def _in_batches(self, x: Any, batch_size: int, per_batch: Callable[[Any], Any]) -> Any:
+        """``per_batch(outputs)`` over test-mode batches of ``x`` (validated once), concatenated."""
+        x = self.check_input(x)
+        batch_size = check_positive_int("batch_size", batch_size)
+        return B.xp.concatenate([per_batch(self.forward(x[i:i + batch_size], train=False, check=False))
+                                 for i in range(0, x.shape[0], batch_size)])
+
     def predict_proba(self, x: Any, batch_size: int = 1000) -> Any:
         """Class probabilities (softmax of the outputs) in test mode, in batches."""
         from mlplab.losses import softmax
-        x = self.check_input(x)
-        batch_size = check_positive_int("batch_size", batch_size)
-        return B.xp.concatenate([softmax(self.forward(x[i:i + batch_size], train=False))
-                                 for i in range(0, x.shape[0], batch_size)])
+        return self._in_batches(x, batch_size, softmax)
 
     def predict(self, x: Any, batch_size: int = 1000) -> Any:
         """The most probable class of each row of ``x`` (the largest logit: no softmax needed)."""
-        x = self.check_input(x)
-        batch_size = check_positive_int("batch_size", batch_size)
-        return B.xp.concatenate([self.forward(x[i:i + batch_size], train=False, check=False).argmax(axis=1)
-                                 for i in range(0, x.shape[0], batch_size)])
+        return self._in_batches(x, batch_size, lambda out: out.argmax(axis=1))
 
     def zero_grad(self) -> None:
         for grad in self.grads.values():
@@ -289,15 +290,24 @@ def net_from_arrays(arrays: dict[str, np.ndarray], path: str = "<arrays>") -> Se
         except TypeError as err:
             raise ValueError(f"path {path!r}: layer {i} ({kind}) has a bad config {config}: {err}") from None
     net = Sequential(layers)
+    used = assign_model_arrays(net, arrays, path)
+    if set(arrays) - used - {"__architecture__"}:
+        raise ValueError(f"path {path!r}: unexpected arrays {sorted(set(arrays) - used - {'__architecture__'})}")
+    return net
+
+
+def assign_model_arrays(net: Sequential, arrays: dict[str, np.ndarray], path: str = "<arrays>") -> set[str]:
+    """Copy the ``param:``/``buffer:`` arrays of a model file into ``net`` in place, checking that
+    each is present with the right shape; returns the keys it used."""
+    used = set()
     for prefix, target in (("param:", net.params), ("buffer:", net.buffers)):
         for key, array in target.items():
-            stored = arrays.pop(prefix + key, None)
+            stored = arrays.get(prefix + key)
             if stored is None:
                 raise ValueError(f"path {path!r}: missing array {prefix + key!r}")
             if stored.shape != array.shape:
                 raise ValueError(f"path {path!r}: array {prefix + key!r} has shape {stored.shape}, "
                                  f"expected {array.shape}")
             array[...] = B.xp.asarray(stored)
-    if arrays:
-        raise ValueError(f"path {path!r}: unexpected arrays {sorted(arrays)}")
-    return net
+            used.add(prefix + key)
+    return used

@@ -34,11 +34,15 @@ class Optimizer(ABC):
             raise ValueError(f"params and grads must have the same keys, got {sorted(params)} and {sorted(grads)}")
         if self.max_grad_norm is not None:
             clip_grad_norm(grads, self.max_grad_norm)
-        self.steps += 1
+        self.begin_step()
         self.update(params, grads)
 
+    def begin_step(self) -> None:
+        """Count a new step (Adam's bias corrections use the count); ``step`` does it for you."""
+        self.steps += 1
+
     def update(self, params: dict[str, Any], grads: dict[str, Any]) -> None:
-        """Apply the current step to some of the params: ``step`` = count the step + ``update`` all.
+        """Apply the current step to some of the params: ``step`` = ``begin_step`` + ``update`` all.
 
         The trainer counts the step itself and updates each layer as soon as backprop is done
         with it, while its weights and gradients are still in cache (no global clipping then).

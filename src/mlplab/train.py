@@ -17,7 +17,7 @@ import numpy as np
 
 from mlplab import backend as B
 from mlplab.losses import LOSSES, layer_weight_penalty, weight_penalty
-from mlplab.network import Sequential, model_arrays, read_npz, write_npz_atomic
+from mlplab.network import Sequential, assign_model_arrays, model_arrays, read_npz, write_npz_atomic
 from mlplab.optim import Optimizer, Schedule
 from mlplab.validation import check_choice, check_number, check_positive_int
 
@@ -114,14 +114,7 @@ class Trainer:
         return self._evaluate(*self._prepare("evaluate", (X, y)))
 
     def _evaluate(self, X: Any, y: Any) -> tuple[float, float]:
-        total_loss, correct, n = 0.0, 0, X.shape[0]
-        for start in range(0, n, self.eval_batch_size):
-            xb, yb = self._batch(X[start:start + self.eval_batch_size]), y[start:start + self.eval_batch_size]
-            out = self.net.forward(xb, train=False, check=False)
-            loss, _ = self.loss_fn(out, yb)
-            total_loss += loss * xb.shape[0]
-            correct += int((out.argmax(axis=1) == yb).sum())
-        return total_loss / n, correct / n
+        return evaluate_batches(self.net, X, y, self.loss_fn, self.eval_batch_size, self.transform)
 
     # -- the loop ------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, *, val: Split | None = None, test: Split | None = None,
@@ -187,7 +180,7 @@ class Trainer:
             raise TrainingDiverged(f"loss became {loss} at epoch {self.epoch + 1}, step {self.step + 1} "
                                    f"(learning rate {opt.lr:g}){kept}")
         if opt.max_grad_norm is None:      # update each layer as soon as its gradients exist
-            opt.steps += 1
+            opt.begin_step()
             self._penalty = 0.0
             net.backward(dout, input_grad=False, after_layer=self._update_layer)
             penalty = self._penalty
@@ -255,9 +248,7 @@ class Trainer:
         if state["optimizer"] != type(self.optimizer).__name__:
             raise ValueError(f"checkpoint {path!r} was trained with {state['optimizer']}, "
                              f"not {type(self.optimizer).__name__}")
-        for prefix, target in (("param:", self.net.params), ("buffer:", self.net.buffers)):
-            for key, array in target.items():
-                array[...] = B.xp.asarray(arrays[prefix + key])
+        assign_model_arrays(self.net, arrays, path)
         self.optimizer.load_state_arrays({k[len("optim:"):]: v for k, v in arrays.items() if k.startswith("optim:")},
                                          state["optimizer_steps"])
         self.optimizer.lr = state["lr"]
@@ -270,6 +261,20 @@ class Trainer:
         self.best_val_loss = math.inf if state["best_val_loss"] is None else state["best_val_loss"]
         self.bad_epochs, self.stopped_early = state["bad_epochs"], state["stopped_early"]
         self.train_seconds = state["train_seconds"]
+
+
+def evaluate_batches(net: Sequential, X: Any, y: Any, loss_fn: Callable = LOSSES["softmax_cross_entropy"],
+                     batch_size: int = 2000, transform: Callable[[Any], Any] | None = None) -> tuple[float, float]:
+    """Mean loss and accuracy of ``net`` in test mode over already-validated data, in batches
+    (each batch passed through ``transform`` first, when given)."""
+    total_loss, correct, n = 0.0, 0, X.shape[0]
+    for start in range(0, n, batch_size):
+        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+        out = net.forward(xb if transform is None else transform(xb), train=False, check=False)
+        loss, _ = loss_fn(out, yb)
+        total_loss += loss * xb.shape[0]
+        correct += int((out.argmax(axis=1) == yb).sum())
+    return total_loss / n, correct / n
 
 
 def accuracy(net: Sequential, X: Any, y: Sequence[int] | np.ndarray, batch_size: int = 2000) -> float:
