@@ -116,17 +116,25 @@ def test_resume_refuses_another_architecture(tmp_path):
         other.fit(X, y, resume_from=tmp_path / "c.npz")
 
 
-@pytest.mark.parametrize("optimizer", [lambda: ml.optim.SGD(lr=0.1, momentum=0.9, nesterov=True),
-                                       lambda: ml.optim.Adam(lr=0.01)], ids=["sgd", "adam"])
-def test_updating_each_layer_during_backprop_equals_the_textbook_step(optimizer):
-    """The trainer updates a layer as soon as backprop is done with it; the result must be the
-    seeds' loop exactly: full forward, full backward, penalty, then one optimizer step."""
+@pytest.mark.parametrize("optimizer, l2, l1", [
+    (lambda: ml.optim.SGD(lr=0.1, momentum=0.9, nesterov=True), 0.01, 0.001),
+    (lambda: ml.optim.Adam(lr=0.01), 0.01, 0.001),
+    (lambda: ml.optim.SGD(lr=0.1, momentum=0.9, dampening=0.1), 0.0, 0.0),    # dW goes into the velocity
+], ids=["sgd-nesterov-penalty", "adam-penalty", "sgd-momentum-sink"])
+def test_updating_each_layer_during_backprop_equals_the_textbook_step(optimizer, l2, l1):
+    """The trainer updates a layer as soon as backprop is done with it (and, for momentum SGD,
+    lets the dW product accumulate into the velocity); the result must be the seeds' loop
+    exactly: full forward, full backward, penalty, then one optimizer step."""
     X, y, _, _ = _spirals()
     X = X.astype(np.float64)
     fast = ml.mlp(2, [16, 16], 2, batchnorm=True, dtype="float64", seed=2)
     slow = ml.mlp(2, [16, 16], 2, batchnorm=True, dtype="float64", seed=2)
-    trainer = Trainer(fast, optimizer(), batch_size=40, epochs=2, l2=0.01, l1=0.001, seed=9)
+    trainer = Trainer(fast, optimizer(), batch_size=40, epochs=2, l2=l2, l1=l1, seed=9)
     trainer.fit(X, y)
+    sunk = not l2 and isinstance(trainer.optimizer, ml.optim.SGD) and not trainer.optimizer.nesterov
+    # a sunk dW never passes through grads, which keep their initial zeros
+    assert (np.abs(fast.layers[0].grads["W"]).max() == 0.0) == sunk
+    assert not any(layer.grad_sinks for layer in fast.layers)    # unbound after every step
     opt = optimizer()
     for epoch in range(2):
         order = np.random.default_rng([9, epoch]).permutation(X.shape[0])
@@ -134,7 +142,7 @@ def test_updating_each_layer_during_backprop_equals_the_textbook_step(optimizer)
             index = order[start:start + 40]
             _, d = ml.losses.softmax_cross_entropy(slow.forward(X[index]), y[index])
             slow.backward(d)
-            ml.losses.weight_penalty(slow, l2=0.01, l1=0.001)
+            ml.losses.weight_penalty(slow, l2=l2, l1=l1)
             opt.step(slow.params, slow.grads)
     for key, value in slow.params.items():
         np.testing.assert_allclose(fast.params[key], value, rtol=1e-12, atol=1e-14, err_msg=key)

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from mlplab import backend as B
-from mlplab import kernels
+from mlplab import blas, kernels
 from mlplab.validation import check_choice, check_number, check_positive_int
 
 
@@ -55,6 +55,11 @@ class Optimizer(ABC):
                 g = g + self.weight_decay * p
             self._update(name, p, g, state)
 
+    def gradient_sink(self, name: str, p: Any) -> tuple[Any, float, float] | None:
+        """A buffer that backprop may accumulate ``dJ/dp`` into for this step (see
+        :class:`mlplab.layers.Layer`), or None: the gradient must arrive in ``grads``."""
+        return None
+
     def _fused(self, p: Any, g: Any, state: dict[str, Any]) -> bool:
         """Run the one-pass compiled update of :mod:`mlplab.kernels` if there is one; True if it ran."""
         return False
@@ -91,6 +96,36 @@ class SGD(Optimizer):
             raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got momentum={momentum}, "
                              f"dampening={dampening}")
         self.nesterov = bool(nesterov)
+        self._sunk: set[str] = set()      # params whose velocity backprop already updated this step
+
+    def begin_step(self) -> None:
+        super().begin_step()
+        self._sunk.clear()
+
+    def gradient_sink(self, name: str, p: Any) -> tuple[Any, float, float] | None:
+        """Let backprop do ``v <- (1 - dampening) g + momentum v`` itself, as one GEMM (see
+        :mod:`mlplab.blas`); ``update`` then only does ``p <- p - lr v``.
+
+        Returns the ``(velocity, alpha, beta)`` sink for this step, or None where the update
+        needs ``g`` on its own (no momentum, Nesterov, weight decay).  Call after ``begin_step``.
+        """
+        if not self.momentum or self.nesterov or self.weight_decay:
+            return None
+        state = self.state.setdefault(name, {})
+        first = "velocity" not in state
+        if first:                                 # 1 g + m 0 = g: PyTorch's first step, v = g
+            state["velocity"] = B.xp.zeros_like(p)
+        self._sunk.add(name)
+        return state["velocity"], 1.0 if first else 1.0 - self.dampening, self.momentum
+
+    def update(self, params: dict[str, Any], grads: dict[str, Any]) -> None:
+        sunk = self._sunk.intersection(params)
+        for name in sunk:                         # v is up to date: p <- p - lr v
+            blas.axpy(-self.lr, self.state[name]["velocity"], params[name])
+            self._sunk.discard(name)
+        if sunk:
+            params = {name: p for name, p in params.items() if name not in sunk}
+        super().update(params, grads)
 
     def _fused(self, p, g, state):
         if not kernels.usable(p, g):

@@ -16,15 +16,23 @@ class Layer(ABC):
     accumulating) and returns ``dJ/dx``.  ``params`` and ``grads`` share their keys;
     ``buffers`` hold state that is not trained (BatchNorm's running statistics).
     ``weight_names`` lists the params that the seeds' L2 term ``lambda ||W||^2`` covers.
+
+    ``sinkable`` lists the params whose gradient the layer can accumulate into a buffer it is
+    handed instead: ``grad_sinks[name] = (buffer, alpha, beta)`` makes the next backward write
+    ``buffer <- alpha dJ/dparam + beta buffer`` and leave ``grads[name]`` alone.  The trainer
+    uses it for momentum SGD (the buffer is the velocity; see :mod:`mlplab.blas`) and
+    unbinds it after each step.
     """
 
     weight_names: tuple[str, ...] = ()
+    sinkable: tuple[str, ...] = ()
 
     def __init__(self, dtype: Any = None) -> None:
         self.dtype = B.resolve_dtype(dtype)
         self.params: dict[str, Any] = {}
         self.grads: dict[str, Any] = {}
         self.buffers: dict[str, Any] = {}
+        self.grad_sinks: dict[str, tuple[Any, float, float]] = {}
 
     def _add_param(self, name: str, value: Any) -> Any:
         self.params[name] = value

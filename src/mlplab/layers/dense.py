@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
+from mlplab import blas
 from mlplab.init import InitSpec, initialize
 from mlplab.layers.base import Layer
 from mlplab.validation import check_positive_int
@@ -20,10 +21,12 @@ class Dense(Layer):
 
         dJ/dW = G^T x        dJ/db = G^T 1_n        dJ/dx = G W
 
-    The 1/n of the mean loss is already inside ``G``.
+    The 1/n of the mean loss is already inside ``G``.  With a sink bound for ``W`` (see
+    :class:`Layer`), ``dJ/dW`` goes straight into it: ``v <- alpha G^T x + beta v``, one GEMM.
     """
 
     weight_names = ("W",)
+    sinkable = ("W",)
 
     def __init__(self, in_features: int, out_features: int, init: InitSpec = "xavier_uniform",
                  bias_init: InitSpec = 0.0, rng: int | np.random.Generator | None = None,
@@ -49,7 +52,12 @@ class Dense(Layer):
 
     def backward_params(self, dy: Any) -> None:
         self._check_backward(dy, (self._x.shape[0], self.out_features))
-        B.xp.matmul(dy.T, self._x, out=self.grads["W"])
+        sink = self.grad_sinks.get("W")
+        if sink is None:
+            B.xp.matmul(dy.T, self._x, out=self.grads["W"])
+        else:
+            buffer, alpha, beta = sink
+            blas.gemm_at_b(dy, self._x, buffer, alpha=alpha, beta=beta)
         B.xp.sum(dy, axis=0, out=self.grads["b"])
 
     def output_dim(self, input_dim: int) -> int:
