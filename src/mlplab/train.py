@@ -35,7 +35,11 @@ class Callback:
 
     def on_train_begin(self, trainer: "Trainer") -> None: ...
 
-    def on_batch_end(self, trainer: "Trainer", step: int, loss: float) -> None: ...
+    def on_batch_begin(self, trainer: "Trainer", step: int) -> None:
+        """Before update ``step`` (0-based: the number of updates done so far)."""
+
+    def on_batch_end(self, trainer: "Trainer", step: int, loss: float) -> None:
+        """After it; ``step`` is now the number of updates done, ``loss`` the batch's objective."""
 
     def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict[str, float]) -> None: ...
 
@@ -88,6 +92,7 @@ class Trainer:
         self.stopped_early = False
         self.train_seconds = 0.0
         self._penalty = 0.0
+        self.steps_per_epoch = 0       # set by fit from the training set
         self.fold_gradients = True
         """False keeps every ``dJ/dW`` in the layers' ``grads`` (for callbacks that read them)."""
         self._layer_keys: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -123,6 +128,9 @@ class Trainer:
             resume_from: str | os.PathLike | None = None) -> list[dict[str, float]]:
         """Train until ``epochs`` are done (or early stopping); returns the metrics history."""
         train = self._prepare("train", (X, y))
+        n, has_bn = train[0].shape[0], any("running_mean" in layer.buffers for layer in self.net.layers)
+        # batch norm cannot train on one example: a last batch of one is skipped
+        self.steps_per_epoch = -(-n // self.batch_size) - (1 if has_bn and n % self.batch_size == 1 else 0)
         val, test = self._prepare("val", val), self._prepare("test", test)
         if self.patience is not None and val is None:
             raise ValueError("patience (early stopping) needs a validation split: pass val=(X_val, y_val)")
@@ -152,14 +160,13 @@ class Trainer:
     def _run_epoch(self, X: Any, y: Any) -> dict[str, float]:
         n = X.shape[0]
         order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
-        has_bn = any("running_mean" in layer.buffers for layer in self.net.layers)
         started = time.perf_counter()
         loss_sum, correct, seen = 0.0, 0, 0
         with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, not warned about
-            for start in range(0, n, self.batch_size):
+            for start in range(0, self.steps_per_epoch * self.batch_size, self.batch_size):
                 index = order[start:start + self.batch_size]
-                if has_bn and index.size < 2:
-                    break                  # batch norm cannot train on one example
+                for callback in self.callbacks:
+                    callback.on_batch_begin(self, self.step)
                 loss, hits = self._step(self._batch(X[index]), y[index])
                 loss_sum += loss * index.size
                 correct += hits
