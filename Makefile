@@ -1,12 +1,12 @@
 # Everything installs from here: a virtual environment in .venv with the package (and, for the
-# tests, PyTorch's CPU wheel as the oracle), plus Debian's Fashion-MNIST package when root.
+# tests, PyTorch's CPU wheel as the oracle and Selenium), plus Debian's Fashion-MNIST and Chromium when root.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 BASE   := $(VENV)/.installed-base
 TESTS  := $(VENV)/.installed-test
 
-.PHONY: install demo test fashion-mnist clean
+.PHONY: install demo test fashion-mnist chromium clean
 
 $(BASE): pyproject.toml setup.py src/mlplab/_fused.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,15 @@ install: $(BASE)
 fashion-mnist:
 	@bash scripts/install-fashion-mnist.sh
 
+chromium:
+	@bash scripts/install-chromium.sh
+
 # The main job: train the default recipe on Fashion-MNIST, print the test accuracy.
 demo: $(BASE)
 	@bash scripts/demo.sh
 
-# The test suite, PyTorch oracle and the real Fashion-MNIST files included.
-test: $(TESTS) fashion-mnist
+# The test suite, PyTorch oracle, the real Fashion-MNIST files and a headless browser included.
+test: $(TESTS) fashion-mnist chromium
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -108,3 +108,44 @@ def test_predict_writes_classes_and_probabilities(tmp_path):
 def test_evaluate_a_missing_run_is_explained(tmp_path):
     result = mlplab("evaluate", tmp_path)
     assert result.returncode == 2 and "holds no model.npz" in result.stderr
+
+
+def test_diagnostics_every_n_epochs_then_inspect_and_report(tmp_path):
+    out = tmp_path / "run"
+    result = mlplab("train", "--data", "digits", "--hidden", "32,16", "--epochs", "4", "--activation", "tanh",
+                    "--diagnostics", "every=2,probe=300", "--out", out)
+    assert result.returncode == 0, result.stderr
+    index = json.loads((out / "diagnostics.json").read_text())
+    assert [r["epoch"] for r in index["records"]] == [0, 2, 4] and index["probe_size"] == 300
+    assert (out / "report.html").is_file()
+    shown = mlplab("inspect", out, "--epoch", "2")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith(f"{out}: epoch 2 (after ") and "probe of 300 examples" in lines[0]
+    assert sum(line.split()[1:2] == ["Tanh"] for line in lines) == 2        # one row per activation layer
+    assert sum(line.split()[1:2] == ["Dense"] for line in lines) == 3       # one per weight layer
+    missing = mlplab("inspect", out, "--epoch", "3")
+    assert missing.returncode == 2 and "epoch 3 was not recorded; recorded epochs: [0, 2, 4]" in missing.stderr
+    (out / "report.html").unlink()
+    redrawn = mlplab("report", out)
+    assert redrawn.returncode == 0 and (out / "report.html").is_file()
+
+
+def test_resumed_run_continues_its_diagnostics(tmp_path):
+    out = tmp_path / "r"
+    assert mlplab("train", "--data", "moons", "--hidden", "8", "--epochs", "2", "--no-report", "--out",
+                  out).returncode == 0
+    assert mlplab("train", "--resume", out, "--epochs", "3", "--no-report").returncode == 0
+    assert [r["epoch"] for r in json.loads((out / "diagnostics.json").read_text())["records"]] == [0, 1, 2, 3]
+
+
+def test_diagnostics_off_and_bad_specs(tmp_path):
+    out = tmp_path / "r"
+    assert mlplab("train", "--data", "moons", "--hidden", "8", "--epochs", "1", "--diagnostics", "off",
+                  "--no-report", "--out", out).returncode == 0
+    assert not (out / "diagnostics.json").exists()
+    nothing = mlplab("inspect", out)
+    assert nothing.returncode == 2 and "holds no diagnostics.json" in nothing.stderr
+    bad = mlplab("train", "--data", "moons", "--diagnostics", "sometimes", "--out", tmp_path / "b")
+    assert bad.returncode == 2 and "diagnostics must look like 'every=N'" in bad.stderr and "'sometimes'" in bad.stderr
+    assert not (tmp_path / "b").exists()                                    # refused before anything is written

@@ -1,4 +1,4 @@
-"""The ``mlplab`` command: ``train``, ``evaluate``, ``predict``."""
+"""The ``mlplab`` command: ``train``, ``evaluate``, ``predict``, ``inspect``, ``report``."""
 
 from __future__ import annotations
 
@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--data", help="evaluate on this dataset or file's test split instead of the run's")
     evaluate.add_argument("--data-dir", dest="data_dir")
+
+    inspect = commands.add_parser("inspect", help="per-layer statistics a run recorded (--diagnostics)")
+    inspect.add_argument("run_dir")
+    inspect.add_argument("--epoch", type=int, help="the recorded epoch to show (default: the last; 0: before "
+                                                   "training)")
+
+    report = commands.add_parser("report", help="(re)write RUN_DIR/report.html with its figures")
+    report.add_argument("run_dir")
 
     predict = commands.add_parser("predict", help="classes and probabilities for the rows of a file")
     predict.add_argument("run_dir")
@@ -132,11 +140,53 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from mlplab.diagnostics import read_diagnostics
+    found = read_diagnostics(args.run_dir)
+    r = found.record_at(args.epoch)
+    meta = found.index["records"][r]
+    rows = found.table(meta["epoch"])
+    print(f"{args.run_dir}: epoch {meta['epoch']} (after {meta['step']} updates), probe of "
+          f"{found.index['probe_size']} examples, probe loss {meta['probe_loss']:.4f}; recorded epochs "
+          f"{', '.join(map(str, found.epochs))}")
+    activation_rows = [row for row in rows if "act_mean" in row]
+    columns = [("pre_mean", "pre mean"), ("pre_std", "pre std"), ("pre_p15", "pre p15"), ("pre_p50", "pre p50"),
+               ("pre_p85", "pre p85"), ("act_mean", "act mean"), ("act_std", "act std"),
+               ("act_saturated", "saturated"), ("act_dead", "dead"), ("act_zero_fraction", "zeros"),
+               ("grad_norm", "|dJ/dh|")]
+    _print_table(["layer", "type"] + [title for _, title in columns],
+                 [[row["layer"], row["type"]] + [row[key] for key, _ in columns] for row in activation_rows])
+    print()
+    _print_table(["layer", "type", "|dJ/dW|", "std dJ/dW", "update/weight"],
+                 [[row["layer"], row["type"], row["dW_norm"], row["dW_std"], row["update_ratio"]]
+                  for row in rows if "dW_norm" in row])
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from mlplab.report import write_report
+    print(write_report(args.run_dir))
+    return 0
+
+
+def _print_table(header: list[str], rows: list[list[Any]]) -> None:
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return "-" if value != value else f"{value:.4g}"       # NaN: not defined for this layer
+        return str(value)
+    text = [header] + [[cell(v) for v in row] for row in rows]
+    widths = [max(len(line[k]) for line in text) for k in range(len(header))]
+    for line in text:
+        print("  ".join(value.rjust(width) if k > 1 else value.ljust(width)
+                        for k, (value, width) in enumerate(zip(line, widths))).rstrip())
+
+
 def main(argv: list[str] | None = None) -> int:
     from mlplab.train import TrainingDiverged
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
+    handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
+                "report": cmd_report}
     try:
         return handlers[args.command](args)
     except TrainingDiverged as err:

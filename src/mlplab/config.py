@@ -50,6 +50,9 @@ KEYS: dict[str, Key] = {
     "l2": Key(0.0, float, "the seeds' lambda: J = loss + lambda * sum ||W||^2 over weight matrices"),
     "l1": Key(0.0, float, "L1 penalty lambda1 * sum |W| over weight matrices"),
     "patience": Key(0, int, "early stopping after this many epochs without a better validation loss (0: off)"),
+    "diagnostics": Key("every=1", str, "per-layer statistics on a fixed probe batch: every=N[,probe=M] "
+                                       "(every N epochs, M examples; default probe 1000) or off"),
+    "report": Key(True, bool, "write report.html (figures, config, results) into the run directory at the end"),
     "seed": Key(0, int, "seed of the initialisation, the data order, dropout and the splits"),
     "dtype": Key("float32", str, "floating point precision", ("float32", "float64")),
     "out": Key("runs/latest", str, "run directory to write"),

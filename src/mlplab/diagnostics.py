@@ -71,6 +71,21 @@ QUANTITIES = {"pre": "input of each activation layer (the pre-activation)", "act
               "act_grad": "dJ/d(output) of each activation layer", "dW": "dJ/dW of each weight layer"}
 
 
+def parse_spec(spec: str) -> tuple[int, int] | None:
+    """``"every=N[,probe=M]"`` -> ``(N, M)`` (M defaults to 1000); ``"off"`` -> None."""
+    text = str(spec).strip().lower()
+    if text in ("off", "none", "no", "0", ""):
+        return None
+    fields = {"every": 1, "probe": 1000}
+    for part in text.split(","):
+        name, sep, value = part.strip().partition("=")
+        if not sep or name not in fields or not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(f"diagnostics must look like 'every=N' or 'every=N,probe=M' with positive integers, "
+                             f"or 'off'; got {spec!r}")
+        fields[name] = int(value)
+    return fields["every"], fields["probe"]
+
+
 @dataclass
 class Probe:
     """What one forward and backward pass over the probe batch saw, layer by layer."""

@@ -2,7 +2,8 @@
 
 A run directory holds ``config.toml`` (the resolved config: ``mlplab train --config`` takes it
 back), ``preprocess.npz``, ``metrics.csv`` (a row per epoch, rewritten as the run goes),
-``checkpoints/last.npz``, ``model.npz`` and ``summary.json``.
+``checkpoints/last.npz``, ``model.npz``, ``summary.json``, and with diagnostics on (the default)
+``diagnostics.npz`` + ``diagnostics.json`` (see :mod:`mlplab.diagnostics`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import mlplab
 from mlplab import optim
 from mlplab.config import dumps_toml
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
+from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
 from mlplab.network import Sequential, load, mlp, save, write_npz_atomic
 from mlplab.train import METRIC_KEYS, Callback, Trainer
 
@@ -149,14 +151,21 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     optimizer = build_optimizer(config)
     steps_per_epoch = -(-data.X_train.shape[0] // config["batch_size"])
     schedule = build_schedule(config, steps_per_epoch)
+    diagnostics = parse_spec(config["diagnostics"])
     (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
     (out / "config.toml").write_text(dumps_toml(config))
     write_npz_atomic(out / "preprocess.npz", data.preprocessor.to_arrays())
+    transform = functools.partial(data.preprocessor.transform, dtype=net.dtype)
+    callbacks: list[Callback] = [RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)]
+    if diagnostics is not None:
+        every, probe_size = diagnostics
+        chosen = np.sort(np.random.default_rng([config["seed"], 1]).permutation(data.X_train.shape[0])[:probe_size])
+        callbacks.insert(0, DiagnosticsRecorder(transform(data.X_train[chosen]), data.y_train[chosen], every,
+                                                run_dir=out))
     trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"], l2=config["l2"],
                       l1=config["l1"], schedule=schedule, seed=config["seed"],
                       patience=config["patience"] or None, checkpoint_path=out / CHECKPOINT,
-                      callbacks=[RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)],
-                      transform=functools.partial(data.preprocessor.transform, dtype=net.dtype))
+                      callbacks=callbacks, transform=transform)
     trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test,
                 resume_from=out / CHECKPOINT if resume else None)
     save(net, out / "model.npz")
@@ -169,6 +178,9 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     if data.val is not None and trainer.history:
         summary["val_accuracy"] = trainer.history[-1].get("val_accuracy")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if config["report"]:
+        from mlplab.report import write_report      # matplotlib is imported only here
+        write_report(out)
     return summary
 
 
