@@ -167,6 +167,57 @@ DEFINE_BN_FORWARD(double, bn_forward_f64)
 DEFINE_BN_BACKWARD(float, bn_backward_f32)
 DEFINE_BN_BACKWARD(double, bn_backward_f64)
 
+/* ReLU: y = s if s > 0 else 0 (NaN passes through, as s * [s > 0] lets it); backward dx = dy [y > 0]
+ * (y > 0 exactly where s > 0), so the output is all the backward pass needs: one pass each way. */
+#define DEFINE_RELU(T, FORWARD, BACKWARD)                                                    \
+    static void FORWARD(const T *restrict X, T *restrict Y, Py_ssize_t n) {                  \
+        for (Py_ssize_t i = 0; i < n; i++) Y[i] = X[i] <= (T)0 ? (T)0 : X[i];                \
+    }                                                                                        \
+    static void BACKWARD(const T *restrict G, const T *restrict Y, T *restrict DX, Py_ssize_t n) { \
+        for (Py_ssize_t i = 0; i < n; i++) DX[i] = G[i] * (T)(Y[i] > (T)0);                  \
+    }
+DEFINE_RELU(float, relu_forward_f32, relu_backward_f32)
+DEFINE_RELU(double, relu_forward_f64, relu_backward_f64)
+
+static PyObject *fused_relu_forward(PyObject *self, PyObject *args) {
+    Py_buffer x, y;
+    if (!PyArg_ParseTuple(args, "y*w*", &x, &y))
+        return NULL;
+    Py_buffer *others[] = {&y};
+    PyObject *result = NULL;
+    if (check_buffers(&x, others, 1) == 0) {
+        Py_ssize_t n = x.len / x.itemsize;
+        Py_BEGIN_ALLOW_THREADS
+        if (x.itemsize == 4) relu_forward_f32(x.buf, y.buf, n);
+        else relu_forward_f64(x.buf, y.buf, n);
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&y);
+    return result;
+}
+
+static PyObject *fused_relu_backward(PyObject *self, PyObject *args) {
+    Py_buffer g, y, dx;
+    if (!PyArg_ParseTuple(args, "y*y*w*", &g, &y, &dx))
+        return NULL;
+    Py_buffer *others[] = {&y, &dx};
+    PyObject *result = NULL;
+    if (check_buffers(&g, others, 2) == 0) {
+        Py_ssize_t n = g.len / g.itemsize;
+        Py_BEGIN_ALLOW_THREADS
+        if (g.itemsize == 4) relu_backward_f32(g.buf, y.buf, dx.buf, n);
+        else relu_backward_f64(g.buf, y.buf, dx.buf, n);
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&g);
+    PyBuffer_Release(&y);
+    PyBuffer_Release(&dx);
+    return result;
+}
+
 static int bn_shape(Py_buffer *x, Py_ssize_t n, Py_ssize_t *d) {
     if ((x->itemsize != 4 && x->itemsize != 8) || n <= 0 || x->len % (n * x->itemsize) != 0) {
         PyErr_SetString(PyExc_ValueError, "batch norm kernels need a float32/float64 (n, d) batch");
@@ -254,6 +305,8 @@ static PyMethodDef methods[] = {
      "bn_forward(x, n, gamma, beta, s_hat, y, mean, var, inv_std, eps): batch norm, training mode"},
     {"bn_backward", fused_bn_backward, METH_VARARGS,
      "bn_backward(dy, n, s_hat, gamma, inv_std, dx, dgamma, dbeta): its backward pass"},
+    {"relu_forward", fused_relu_forward, METH_VARARGS, "relu_forward(x, y): y = max(x, 0), NaN kept"},
+    {"relu_backward", fused_relu_backward, METH_VARARGS, "relu_backward(g, y, dx): dx = g [y > 0]"},
     {NULL, NULL, 0, NULL},
 };
 

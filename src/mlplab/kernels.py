@@ -1,4 +1,4 @@
-"""Fused element-wise kernels for the optimizer updates (C, in ``_fused.c``).
+"""Fused element-wise kernels: optimizer updates, batch norm, ReLU (C, in ``_fused.c``).
 
 NumPy runs ``v = m v + g; p -= lr v`` as four passes over memory, each with its own
 temporary; for a 1.4-million-weight network that was ~20% of an epoch.  A compiled loop
@@ -44,6 +44,20 @@ def adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr: floa
     """One Adam/AdamW step on ``p`` in place, PyTorch's arrangement of the bias corrections."""
     _fused.adam(p, g, m, v, lr / (1.0 - beta1 ** step), beta1, beta2, eps, math.sqrt(1.0 - beta2 ** step),
                 weight_decay, 1.0 - lr * decoupled_weight_decay)
+
+
+def relu_forward(x: np.ndarray) -> np.ndarray:
+    """``max(x, 0)`` in one pass (NaN stays NaN)."""
+    y = np.empty_like(x)
+    _fused.relu_forward(x, y)
+    return y
+
+
+def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``dy * [y > 0]`` in one pass, from the forward output ``y``."""
+    dx = np.empty_like(dy)
+    _fused.relu_backward(dy, y, dx)
+    return dx
 
 
 def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float

@@ -72,3 +72,21 @@ def test_activations_stay_finite_for_huge_inputs(make, dtype):
 def test_prelu_shape_mismatch_is_named(rng):
     with pytest.raises(ValueError, match="PReLU\\(dim=4\\) got an input with 5 features"):
         L.PReLU(dim=4).forward(rng.normal(size=(3, 5)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_kernel_equals_the_numpy_equations_nan_included(dtype, monkeypatch, rng):
+    if not ml.kernels.ENABLED:
+        pytest.skip(reason="the C extension mlplab._fused is not built: the fused kernels are off")
+    x = rng.standard_normal((7, 5)).astype(dtype)
+    x[0, :3] = [0.0, -0.0, np.nan]
+    dy = rng.standard_normal((7, 5)).astype(dtype)
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(ml.kernels, "ENABLED", enabled)
+        layer = L.ReLU(dtype=dtype)
+        results.append((layer.forward(x), layer.backward(dy)))
+    (y, dx), (y_ref, dx_ref) = results
+    np.testing.assert_array_equal(y, y_ref)              # NaN in the same places, zeros for s <= 0
+    np.testing.assert_array_equal(dx, dx_ref)
+    assert np.isnan(y[0, 2]) and (dx[x <= 0] == 0).all()
