@@ -149,3 +149,33 @@ def test_diagnostics_off_and_bad_specs(tmp_path):
     bad = mlplab("train", "--data", "moons", "--diagnostics", "sometimes", "--out", tmp_path / "b")
     assert bad.returncode == 2 and "diagnostics must look like 'every=N'" in bad.stderr and "'sometimes'" in bad.stderr
     assert not (tmp_path / "b").exists()                                    # refused before anything is written
+
+
+def test_train_with_greedy_pretraining_records_it(tmp_path):
+    out = tmp_path / "run"
+    result = mlplab("train", "--data", "digits", "--hidden", "32,16", "--activation", "sigmoid", "--no-batchnorm",
+                    "--dropout", "0", "--pretrain", "denoising", "--pretrain-epochs", "2", "--epochs", "2",
+                    "--diagnostics", "off", "--out", out)
+    assert result.returncode == 0, result.stderr
+    with open(out / "pretrain.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(int(r["block"]), int(r["epoch"])) for r in rows] == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["pretrain"]["method"] == "denoising" and len(summary["pretrain"]["blocks"]) == 2
+    assert "id='pretraining'" in (out / "report.html").read_text()
+    refused = mlplab("train", "--data", "digits", "--pretrain", "rbm", "--out", tmp_path / "r")
+    assert refused.returncode == 2 and "cannot pre-train a network with batch norm" in refused.stderr
+
+
+def test_autoencoder_command_compares_with_pca(tmp_path):
+    out = tmp_path / "ae"
+    result = mlplab("autoencoder", "--data", "digits", "--hidden", "32,16", "--code", "4", "--pretrain-epochs", "1",
+                    "--epochs", "2", "--out", out)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["sizes"] == [64, 32, 16, 4] and summary["pretrain"] == "autoencoder"
+    assert 0 < summary["test_mse"] < 1 and 0 < summary["pca_test_mse"] < 1
+    assert f"deep autoencoder {summary['test_mse']:.5f}, PCA (4 components)" in result.stdout
+    assert (out / "model.npz").is_file() and (out / "figures" / "reconstructions.png").is_file()
+    with open(out / "metrics.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]

@@ -1,4 +1,5 @@
-"""The ``mlplab`` command: ``train``, ``evaluate``, ``predict``, ``inspect``, ``report``."""
+"""The ``mlplab`` command: ``train``, ``evaluate``, ``predict``, ``inspect``, ``report``,
+``autoencoder``."""
 
 from __future__ import annotations
 
@@ -57,6 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="(re)write RUN_DIR/report.html with its figures")
     report.add_argument("run_dir")
+
+    ae = commands.add_parser("autoencoder", help="the deep autoencoder (pre-trained, fine-tuned) against PCA",
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ae.add_argument("--data", default="fashion-mnist", help="dataset name or .npz/.csv path")
+    ae.add_argument("--data-dir", dest="data_dir", help="folder with IDX files")
+    ae.add_argument("--hidden", default="1000,500,250", help="encoder hidden sizes (the decoder mirrors them)")
+    ae.add_argument("--code", type=int, default=30, help="size of the linear code layer (and of PCA's)")
+    ae.add_argument("--activation", default="sigmoid", help="hidden non-linearity")
+    ae.add_argument("--pretrain", default="autoencoder", help="autoencoder, denoising, rbm or none")
+    ae.add_argument("--pretrain-epochs", dest="pretrain_epochs", type=int, default=2, help="per encoder layer")
+    ae.add_argument("--pretrain-lr", dest="pretrain_lr", type=float, default=1e-3, help="Adam's rate, pre-training")
+    ae.add_argument("--epochs", type=int, default=10, help="end-to-end fine-tuning epochs")
+    ae.add_argument("--lr", type=float, default=1e-3, help="Adam's rate, fine-tuning")
+    ae.add_argument("--batch-size", dest="batch_size", type=int, default=100)
+    ae.add_argument("--train-limit", dest="train_limit", type=int, default=0, help="use N training images (0: all)")
+    ae.add_argument("--seed", type=int, default=0)
+    ae.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ae.add_argument("--out", default="runs/autoencoder")
+    ae.add_argument("--quiet", action="store_true")
 
     predict = commands.add_parser("predict", help="classes and probabilities for the rows of a file")
     predict.add_argument("run_dir")
@@ -163,6 +183,18 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_autoencoder(args: argparse.Namespace) -> int:
+    from mlplab.config import coerce
+    from mlplab.run_autoencoder import autoencoder_run
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "quiet")}
+    options["hidden"] = coerce("hidden", args.hidden)
+    summary = autoencoder_run(options, progress=False if args.quiet else None)
+    print(f"test MSE per pixel: deep autoencoder {summary['test_mse']:.5f}, PCA ({args.code} components) "
+          f"{summary['pca_test_mse']:.5f} -> {'autoencoder' if summary['beats_pca'] else 'PCA'} is better  "
+          f"-> {args.out}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from mlplab.report import write_report
     print(write_report(args.run_dir))
@@ -186,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
-                "report": cmd_report}
+                "report": cmd_report, "autoencoder": cmd_autoencoder}
     try:
         return handlers[args.command](args)
     except TrainingDiverged as err:

@@ -64,6 +64,30 @@ def gradcheck(net: Any, loss_fn: LossFn, x: Any, y: Any, *, l2: float = 0.0, l1:
         loss, _ = loss_fn(net.forward(x, train=True), y)
         return loss + weight_penalty(net, l2, l1, add_grads=False)
 
+    for generator, state in rng_states:
+        generator.bit_generator.state = state
+    _, dout = loss_fn(net.forward(x, train=True), y)
+    dx = net.backward(dout)
+    weight_penalty(net, l2, l1, add_grads=True)
+    analytic = {name: B.to_numpy(g).copy() for name, g in net.grads.items()}
+
+    weight_names = set(net.weights)
+    targets = [(name, array, analytic[name], l1 > 0 and name in weight_names) for name, array in net.params.items()]
+    if check_input:
+        targets.append(("input", x, B.to_numpy(dx), False))
+    errors = _compare(objective, targets, h, max_entries, rng, floor)
+
+    for key, value in saved_buffers.items():
+        net.buffers[key][...] = value
+    return errors
+
+
+def _compare(objective: Callable[[], float], targets: list[tuple[str, Any, np.ndarray, bool]], h: float,
+             max_entries: int | None, rng: np.random.Generator, floor: float) -> dict[str, float]:
+    """For each ``(name, array, analytic, skip_kink)``: the worst relative error between the
+    analytic gradient and the Richardson-extrapolated central difference of ``objective``,
+    on all entries or a seeded sample of ``max_entries`` (``skip_kink``: leave out entries
+    within ``2h`` of 0, where |W| bends)."""
     def central_difference(array: Any, index: tuple, step: float) -> float:
         original = array[index].copy()
         array[index] = original + step
@@ -77,20 +101,10 @@ def gradcheck(net: Any, loss_fn: LossFn, x: Any, y: Any, *, l2: float = 0.0, l1:
         # Richardson: D(h) = J' + c h^2 + O(h^4), so (4 D(h) - D(2h)) / 3 = J' + O(h^4).
         return (4.0 * central_difference(array, index, h) - central_difference(array, index, 2 * h)) / 3.0
 
-    for generator, state in rng_states:
-        generator.bit_generator.state = state
-    _, dout = loss_fn(net.forward(x, train=True), y)
-    dx = net.backward(dout)
-    weight_penalty(net, l2, l1, add_grads=True)
-    analytic = {name: B.to_numpy(g).copy() for name, g in net.grads.items()}
-
-    errors: dict[str, float] = {}
-    weight_names = set(net.weights)
-    targets = list(net.params.items()) + ([("input", x)] if check_input else [])
-    for name, array in targets:
-        grad = B.to_numpy(dx) if name == "input" else analytic[name]
+    errors = {}
+    for name, array, grad, skip_kink in targets:
         indices = list(np.ndindex(array.shape))
-        if l1 and name in weight_names:   # |W| has a kink at 0: a step across it is no derivative
+        if skip_kink:
             host = B.to_numpy(array)
             indices = [idx for idx in indices if abs(host[idx]) > 2 * h]
         if max_entries is not None and len(indices) > max_entries:
@@ -98,7 +112,20 @@ def gradcheck(net: Any, loss_fn: LossFn, x: Any, y: Any, *, l2: float = 0.0, l1:
             indices = [indices[i] for i in chosen]
         numeric = np.array([numeric_at(array, idx) for idx in indices])
         errors[name] = relative_error(np.array([grad[idx] for idx in indices]), numeric, floor)
-
-    for key, value in saved_buffers.items():
-        net.buffers[key][...] = value
     return errors
+
+
+def check_gradients(objective: Callable[[], float], params: dict[str, Any], grads: dict[str, Any], *,
+                    h: float = 3e-5, max_entries: int | None = 200, seed: int = 0,
+                    floor: float = 1e-4) -> dict[str, float]:
+    """:func:`gradcheck` for any objective of named float64 arrays (an autoencoder's, an
+    RBM-free one...): ``objective()`` evaluates ``J`` at the arrays' current values (it must be
+    deterministic), ``grads[name]`` holds the analytic ``dJ/d params[name]``.  Returns the worst
+    relative error per array."""
+    for name, array in params.items():
+        if np.asarray(array).dtype != np.float64:
+            raise ValueError(f"params[{name!r}] must be float64 for a gradient check, got {array.dtype}")
+    h = check_number("h", h, low=0.0, low_open=True)
+    analytic = {name: B.to_numpy(grads[name]).copy() for name in params}
+    targets = [(name, array, analytic[name], False) for name, array in params.items()]
+    return _compare(objective, targets, h, max_entries, np.random.default_rng(seed), floor)

@@ -10,7 +10,7 @@ from typing import Any
 
 from mlplab import backend as B
 from mlplab.layers.activations import sigmoid
-from mlplab.validation import check_float_array, check_labels, check_number
+from mlplab.validation import check_choice, check_float_array, check_labels, check_number
 
 
 def log_softmax(logits: Any) -> Any:
@@ -105,3 +105,20 @@ LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "mean_squared_error": 
 def _check_same_shape(a: Any, b: Any) -> None:
     if a.shape != b.shape:
         raise ValueError(f"targets must have the shape of the predictions {tuple(a.shape)}, got {tuple(b.shape)}")
+
+
+def reconstruction_error(outputs: Any, targets: Any, kind: str = "mse") -> tuple[float, Any]:
+    """The seeds' autoencoder objective (CS7015 lecture 9, module 9.2)::
+
+        1/m sum_i sum_j (x_hat_ij - x_ij)^2
+
+    the error summed over the features and averaged over the ``m`` examples (so it does not
+    shrink with the input size).  ``kind="bce"``: the same sum of sigmoid cross-entropies,
+    ``outputs`` being logits (for inputs in [0, 1]).  Both are the all-entries means above
+    times the feature count, gradient included.
+    """
+    kind = check_choice("kind", kind, ("mse", "bce"))
+    loss, grad = (mean_squared_error if kind == "mse" else sigmoid_binary_cross_entropy)(outputs, targets)
+    features = outputs.shape[1] if outputs.ndim == 2 else 1
+    grad *= features
+    return loss * features, grad

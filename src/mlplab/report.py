@@ -36,8 +36,8 @@ def _pyplot() -> Any:
     return plt
 
 
-def read_metrics(run_dir: Path) -> list[dict[str, float]]:
-    path = run_dir / "metrics.csv"
+def read_metrics(run_dir: Path, name: str = "metrics.csv") -> list[dict[str, float]]:
+    path = run_dir / name
     if not path.is_file():
         return []
     with open(path, newline="") as f:
@@ -59,6 +59,22 @@ def plot_curves(history: list[dict[str, float]]) -> Any:
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_pretraining(rows: list[dict[str, float]]) -> Any:
+    """Each hidden block's reconstruction error over its pre-training epochs."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for block in sorted({int(row["block"]) for row in rows}):
+        mine = [row for row in rows if int(row["block"]) == block]
+        ax.plot([row["epoch"] for row in mine], [row["reconstruction_error"] for row in mine], marker=".",
+                label=f"block {block}")
+    ax.set_xlabel("epoch")
+    ax.set_title("greedy pre-training: reconstruction error per block")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -224,6 +240,11 @@ def write_report(run_dir: str | os.PathLike) -> Path:
     figures_dir = run_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     figures: list[tuple[str, Any, str]] = []
+    pretraining = read_metrics(run_dir, "pretrain.csv")
+    if pretraining:
+        figures.append(("pretraining", plot_pretraining(pretraining),
+                        f"Greedy layer-wise pre-training ({config.get('pretrain')}): each hidden block's "
+                        "reconstruction error, block after block, before supervised fine-tuning."))
     if history:
         figures.append(("curves", plot_curves(history), "Loss and accuracy per epoch."))
     if diag is not None and diag.index["activation_layers"]:

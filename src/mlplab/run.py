@@ -162,10 +162,18 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
         chosen = np.sort(np.random.default_rng([config["seed"], 1]).permutation(data.X_train.shape[0])[:probe_size])
         callbacks.insert(0, DiagnosticsRecorder(transform(data.X_train[chosen]), data.y_train[chosen], every,
                                                 run_dir=out))
+    frozen: list[int] = []
+    pretrain_summary = None
+    if config["pretrain"] != "none":
+        if not resume:                   # a resumed run's weights come from its checkpoint
+            pretrain_summary = pretrain_phase(config, net, transform(data.X_train), out, progress)
+        if config["freeze_pretrained"]:
+            from mlplab.pretrain import hidden_blocks
+            frozen = [i for block in hidden_blocks(net) for i in block]
     trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"], l2=config["l2"],
                       l1=config["l1"], schedule=schedule, seed=config["seed"],
                       patience=config["patience"] or None, checkpoint_path=out / CHECKPOINT,
-                      callbacks=callbacks, transform=transform)
+                      callbacks=callbacks, transform=transform, freeze=frozen)
     trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test,
                 resume_from=out / CHECKPOINT if resume else None)
     save(net, out / "model.npz")
@@ -177,11 +185,42 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
                "mlplab_version": mlplab.__version__}
     if data.val is not None and trainer.history:
         summary["val_accuracy"] = trainer.history[-1].get("val_accuracy")
+    if pretrain_summary is not None:
+        summary["pretrain"] = pretrain_summary
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if config["report"]:
         from mlplab.report import write_report      # matplotlib is imported only here
         write_report(out)
     return summary
+
+
+def pretrain_phase(config: dict[str, Any], net: Sequential, X: np.ndarray, out: Path,
+                   progress: bool | None) -> dict[str, Any]:
+    """Greedy pre-training as ``config`` says; writes ``pretrain.csv`` (block, layers, epoch,
+    reconstruction error) row by row and returns a summary."""
+    from mlplab.pretrain import pretrain
+    show = sys.stderr.isatty() if progress is None else progress
+    path = out / "pretrain.csv"
+    rows: list[dict[str, Any]] = []
+
+    def on_epoch(block: int, epoch: int, error: float) -> None:
+        rows.append({"block": block, "epoch": epoch, "reconstruction_error": error})
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["block", "epoch", "reconstruction_error"])
+            writer.writeheader()
+            writer.writerows(rows)
+        if show:
+            print(f"pre-training ({config['pretrain']}) block {block} epoch {epoch}/{config['pretrain_epochs']}: "
+                  f"reconstruction error {error:.4f}", file=sys.stderr)
+
+    started = time.perf_counter()
+    reports = pretrain(net, X, config["pretrain"], epochs=config["pretrain_epochs"], lr=config["pretrain_lr"],
+                       optimizer=config["pretrain_optimizer"], batch_size=config["batch_size"],
+                       tied=config["pretrain_tied"], corruption=config["pretrain_corruption"],
+                       noise=config["pretrain_noise"], cd_k=config["cd_k"], seed=config["seed"], on_epoch=on_epoch)
+    return {"method": config["pretrain"], "seconds": time.perf_counter() - started,
+            "blocks": [{"layers": r.layers, "objective": r.loss, "first_error": r.errors[0],
+                        "last_error": r.errors[-1]} for r in reports]}
 
 
 def load_run(run_dir: str | os.PathLike) -> tuple[dict[str, Any], Sequential, Preprocessor]:
