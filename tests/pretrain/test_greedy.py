@@ -30,7 +30,8 @@ def test_each_layers_reconstruction_error_falls(method):
     assert [r.layers for r in reports] == [[0, 1], [2, 3]]
     for report in reports:
         assert len(report.errors) == 6
-        assert report.errors[-1] < 0.8 * report.errors[0], (method, report.errors)
+        assert report.errors[-1] < 0.9 * report.errors[0], (method, report.errors)
+        assert sum(b < a for a, b in zip(report.errors, report.errors[1:])) >= 4, (method, report.errors)
     assert reports[0].loss == ("bce" if method != "rbm" else "CD-1, bernoulli visible units")
 
 
@@ -57,14 +58,14 @@ def test_fine_tuning_starts_from_exactly_the_pretrained_weights_and_freeze_keeps
             if step == 0:
                 seen.update({k: v.copy() for k, v in trainer.net.params.items()})
 
-    trainer = Trainer(net, ml.optim.SGD(lr=0.1, momentum=0.9), epochs=2, freeze=[0, 2], callbacks=[FirstStep()])
-    trainer.fit(X, y)
+    trainer = Trainer(net, ml.optim.SGD(lr=0.1, momentum=0.9), epochs=3, freeze=[0, 2], callbacks=[FirstStep()])
+    history = trainer.fit(X, y)
     for key, value in pretrained.items():
         np.testing.assert_array_equal(seen[key], value, err_msg=key)              # nothing re-initialised
     for key in ("0.W", "0.b", "2.W", "2.b"):
         np.testing.assert_array_equal(net.params[key], pretrained[key], err_msg=key)   # frozen
     assert not np.array_equal(net.params["4.W"], pretrained["4.W"])           # the output layer learned
-    assert accuracy(net, Xt, yt) > 0.5
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
 
 
 def test_pretrain_then_fine_tune_end_to_end_beside_random_initialisation():

@@ -26,7 +26,8 @@ def test_one_cd1_step_on_a_tiny_rbm_equals_the_hand_computation():
     dense = Dense(3, 2, dtype="float64")
     dense.W[...] = [[0.5, -1.0, 0.25], [-0.5, 0.75, 1.0]]
     dense.b[...] = [0.1, -0.2]
-    rbm = RBM(dense, visible="bernoulli", k=1, rng=Draws([[0.3, 0.9]]))
+    rbm = RBM(dense, visible="bernoulli", k=1)
+    rbm.rng = Draws([[0.3, 0.9]])
     rbm.a[...] = [0.0, 0.2, -0.1]
     v0 = np.array([[1.0, 0.0, 1.0]])
     error = rbm.loss_and_grads(v0)
@@ -48,7 +49,8 @@ def test_one_cd1_step_on_a_tiny_rbm_equals_the_hand_computation():
 def test_gaussian_visible_units_reconstruct_with_the_linear_mean():
     dense = Dense(2, 1, dtype="float64")
     dense.W[...] = [[2.0, -1.0]]
-    rbm = RBM(dense, visible="gaussian", rng=Draws([[0.1]]))        # h = 1
+    rbm = RBM(dense, visible="gaussian")
+    rbm.rng = Draws([[0.1]])                                        # h = 1
     rbm.a[...] = [0.5, 0.5]
     rbm.loss_and_grads(np.array([[1.0, 1.0]]))
     v1 = np.array([2.5, -0.5])                                      # W^T h + a, no squashing
