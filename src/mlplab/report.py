@@ -120,41 +120,38 @@ def plot_percentiles(diag: Diagnostics) -> Any:
     return fig
 
 
-def plot_fractions(diag: Diagnostics) -> Any:
-    """Dead and saturated fractions of each activation layer over training."""
+def _per_layer_over_training(diag: Diagnostics, layers: str, panels: list[tuple[str, str]], log: bool) -> Any:
+    """Side-by-side panels, one line per layer of ``diag.index[layers]``: each panel plots the
+    array named in ``panels`` (``(array, title)``) against the recorded epochs."""
     plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4))
-    for col, layer in enumerate(diag.index["activation_layers"]):
-        label = f"layer {layer['index']} {layer['type']}"
-        left.plot(diag.epochs, diag.arrays["act/dead"][:, col], marker=".", label=label)
-        right.plot(diag.epochs, diag.arrays["act/saturated"][:, col], marker=".", label=label)
-    left.set_title("dead units (0 for every probe example)")
-    right.set_title("saturated (sigmoid <0.01 or >0.99, |tanh| >0.99)")
-    for ax in (left, right):
-        ax.set_xlabel("epoch")
-        ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def plot_gradient_norms(diag: Diagnostics) -> Any:
-    """||dJ/dW|| and the update-to-weight ratio of each weight layer over training (log scale)."""
-    plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4))
-    for col, layer in enumerate(diag.index["weight_layers"]):
-        label = f"layer {layer['index']} {layer['type']}"
-        left.semilogy(diag.epochs, diag.arrays["dW/norm"][:, col], marker=".", label=label)
-        right.semilogy(diag.epochs, diag.arrays["dW/update_ratio"][:, col], marker=".", label=label)
-    left.set_title("||dJ/dW|| on the probe batch")
-    right.set_title("||W_after - W_before|| / ||W_before|| of one step")
-    for ax in (left, right):
+    fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.4), squeeze=False)
+    for ax, (name, title) in zip(axes[0], panels):
+        for col, layer in enumerate(diag.index[layers]):
+            ax.plot(diag.epochs, diag.arrays[name][:, col], marker=".", label=f"layer {layer['index']} {layer['type']}")
+        if log:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(-0.02, 1.02)
+        ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def plot_fractions(diag: Diagnostics) -> Any:
+    """Dead and saturated fractions of each activation layer over training."""
+    return _per_layer_over_training(diag, "activation_layers", [
+        ("act/dead", "dead units (0 for every probe example)"),
+        ("act/saturated", "saturated (sigmoid <0.01 or >0.99, |tanh| >0.99)")], log=False)
+
+
+def plot_gradient_norms(diag: Diagnostics) -> Any:
+    """||dJ/dW|| and the update-to-weight ratio of each weight layer over training (log scale)."""
+    return _per_layer_over_training(diag, "weight_layers", [
+        ("dW/norm", "||dJ/dW|| on the probe batch"),
+        ("dW/update_ratio", "||W_after - W_before|| / ||W_before|| of one step")], log=True)
 
 
 def plot_decision_regions(net: Any, pre: Any, X: np.ndarray, y: np.ndarray, resolution: int = 300) -> Any:

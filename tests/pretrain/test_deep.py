@@ -1,6 +1,9 @@
+import os
+
 import numpy as np
 import pytest
 
+from mlplab.data.datasets import DEBIAN_FASHION_MNIST
 from mlplab.pretrain import (deep_autoencoder, fine_tune_autoencoder, pca_reconstruction, pixel_mse,
                              pretrain_autoencoder, reconstruct)
 
@@ -64,3 +67,18 @@ def test_bad_sizes_are_named():
         deep_autoencoder([10, 0, 3])
     with pytest.raises(ValueError, match="activation"):
         deep_autoencoder([10, 4], activation="maxout")
+
+
+@pytest.mark.skipif(not os.path.isfile(os.path.join(DEBIAN_FASHION_MNIST, "train-images-idx3-ubyte.gz")),
+                    reason="Debian's dataset-fashion-mnist is not installed (make test installs it)")
+def test_on_fashion_mnist_the_pretrained_deep_autoencoder_beats_pca_with_30_components(tmp_path):
+    """The issue's claim on 10,000 training images, 3 epochs of pre-training per layer and 3 of
+    fine-tuning (~20 s; the full run, `mlplab autoencoder`, is in the README: 0.0085 against
+    PCA's 0.0156); the whole 10,000-image test set is reconstructed by both."""
+    from mlplab.run_autoencoder import autoencoder_run
+    summary = autoencoder_run({"data": "fashion-mnist", "train_limit": 10000, "pretrain_epochs": 3,
+                               "pretrain_lr": 3e-3, "epochs": 3, "lr": 3e-3, "batch_size": 50, "out": str(tmp_path)},
+                              progress=False)
+    assert summary["sizes"] == [784, 1000, 500, 250, 30] and summary["n_test"] == 10000
+    assert summary["test_mse"] < summary["pca_test_mse"], summary
+    assert summary["test_mse"] < summary["test_mse_before_fine_tuning"]
