@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     ae.add_argument("--out", default="runs/autoencoder")
     ae.add_argument("--quiet", action="store_true")
 
+    exp = commands.add_parser("experiment", help="reproduce one of the seeds' experiments (or all)")
+    exp.add_argument("name", nargs="?", help="an experiment (see --list) or 'all'")
+    exp.add_argument("--list", action="store_true", help="name the experiments")
+    exp.add_argument("--quick", action="store_true", help="the small version (seconds)")
+    exp.add_argument("--seeds", type=int, default=5, help="seeds per configuration")
+    exp.add_argument("--out", default="runs/experiments", help="output folder (one sub-folder per experiment "
+                                                               "with 'all')")
+    exp.add_argument("--page", help="with 'all': write this Markdown page (e.g. EXPERIMENTS.md)")
+
     predict = commands.add_parser("predict", help="classes and probabilities for the rows of a file")
     predict.add_argument("run_dir")
     predict.add_argument("--input", required=True, help=".npz (X or X_test) or .csv (features; a last label "
@@ -195,6 +204,31 @@ def cmd_autoencoder(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from mlplab.experiments import MODULES, experiment, run_experiment, write_page
+    if args.list or not args.name:
+        for name in MODULES:
+            module = experiment(name)
+            print(f"{name:18s} {module.TITLE}  [{module.SOURCE}]")
+        return 0
+    names = list(MODULES) if args.name == "all" else [args.name]
+    if args.name != "all" and args.name not in MODULES:
+        raise UsageError(f"unknown experiment {args.name!r}; valid: {', '.join(MODULES)}, all")
+    results = []
+    for name in names:
+        out = Path(args.out) / name if args.name == "all" else Path(args.out)
+        result = run_experiment(name, out, seeds=args.seeds, quick=args.quick)
+        results.append(result)
+        for claim in result.claims:
+            print(f"{name}: {claim.verdict.upper():15s} {claim.claim}\n    measured: {claim.measured}")
+        print(f"{name}: {sum(c.reproduced for c in result.claims)} of {len(result.claims)} claims reproduced "
+              f"({result.seconds:.0f} s) -> {out}")
+    if args.page:
+        write_page(results, Path(args.page), Path(args.out))
+        print(f"wrote {args.page}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from mlplab.report import write_report
     print(write_report(args.run_dir))
@@ -218,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
-                "report": cmd_report, "autoencoder": cmd_autoencoder}
+                "report": cmd_report, "autoencoder": cmd_autoencoder,
+                "experiment": cmd_experiment}
     try:
         return handlers[args.command](args)
     except TrainingDiverged as err:

@@ -81,26 +81,36 @@ def plot_pretraining(rows: list[dict[str, float]]) -> Any:
 
 def plot_histograms(diag: Diagnostics, quantity: str, log_counts: bool) -> Any:
     """One panel per layer (columns) for the first and last record (rows), x-range shared per row."""
+    layers = diag.index["weight_layers" if quantity == "dW" else "activation_layers"]
+    rows = [(f"epoch {diag.epochs[r]}", diag.arrays[f"{quantity}/hist"][r], diag.arrays[f"{quantity}/edges"][r])
+            for r in sorted({0, len(diag.epochs) - 1})]
+    return plot_histogram_grid(rows, [f"layer {layer['index']} {layer['type']}" for layer in layers], log_counts)
+
+
+def plot_histogram_grid(rows: list[tuple[str, Any, Any]], columns: list[str], log_counts: bool) -> Any:
+    """A grid of histograms: ``rows`` of ``(label, counts (layers, bins), edges)``, one panel per
+    layer, the x-range shared along a row (the seeds' per-layer figures)."""
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
-    layers = diag.index["weight_layers" if quantity == "dW" else "activation_layers"]
-    records = sorted({0, len(diag.epochs) - 1})
-    fig, axes = plt.subplots(len(records), len(layers), figsize=(2.3 * len(layers) + 1, 2.2 * len(records) + 0.6),
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.1 * len(columns) + 1, 2.0 * len(rows) + 0.6),
                              squeeze=False, sharex="row")
-    for row, r in enumerate(records):
-        edges = diag.arrays[f"{quantity}/edges"][r]
-        for col, layer in enumerate(layers):
-            ax = axes[row, col]
-            counts = diag.arrays[f"{quantity}/hist"][r, col]
-            ax.stairs(counts, edges, fill=True, alpha=0.75)
+    for r, (label, counts, edges) in enumerate(rows):
+        for c, title in enumerate(columns):
+            ax = axes[r, c]
+            ax.stairs(counts[c], edges, fill=True, alpha=0.75)
             if log_counts:
                 ax.set_yscale("log")
             ax.tick_params(labelsize=7)
             ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))   # tiny gradients stay legible
-            ax.set_title(f"layer {layer['index']} {layer['type']}\nepoch {diag.epochs[r]}", fontsize=8)
+            ax.set_title(f"{title}\n{label}", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """Write ``fig`` as a PNG (integer epoch ticks) and close it."""
+    _png(fig, path)
 
 
 def plot_percentiles(diag: Diagnostics) -> Any:

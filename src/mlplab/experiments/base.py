@@ -1,0 +1,138 @@
+"""What every experiment shares: claims with verdicts, tables, figures, seeds, and the page.
+
+An experiment is a module with ``NAME``, ``TITLE``, ``SOURCE`` (where in the seeds the claim
+is made) and ``run(out, seeds, quick) -> Result``.  It trains with the engine, the
+:class:`~mlplab.train.Trainer` and :mod:`mlplab.diagnostics`, draws with
+:mod:`mlplab.report`'s helpers, and turns every claim into measured numbers and a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlplab.data import Preprocessor, load_dataset
+from mlplab.train import Callback
+
+
+@dataclass
+class Claim:
+    """A claim of the seeds, the numbers measured for it, and whether they bear it out."""
+
+    claim: str
+    measured: str
+    reproduced: bool
+
+    @property
+    def verdict(self) -> str:
+        return "reproduced" if self.reproduced else "not reproduced"
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[Any]]
+
+    def markdown(self) -> str:
+        lines = [f"**{self.title}**", "", "| " + " | ".join(self.header) + " |",
+                 "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass
+class Result:
+    name: str
+    title: str
+    source: str
+    seeds: int
+    quick: bool
+    claims: list[Claim] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)      # (file in the output folder, caption)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def markdown(self, figure_dir: str = ".") -> str:
+        mode = "quick" if self.quick else "full"
+        lines = [f"## `{self.name}`: {self.title}", "",
+                 f"*Source: {self.source}. Command: `mlplab experiment {self.name}"
+                 f"{' --quick' if self.quick else ''} --seeds {self.seeds}` ({mode}, {self.seconds:.0f} s).*", "",
+                 "| claim | measured | verdict |", "|---|---|---|"]
+        lines += [f"| {c.claim} | {c.measured} | **{c.verdict}** |" for c in self.claims]
+        for table in self.tables:
+            lines += ["", table.markdown()]
+        for file, caption in self.figures:
+            lines += ["", f"![{caption}]({figure_dir}/{file})", "", f"*{caption}*"]
+        if self.notes:
+            lines += [""] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def write(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        record = asdict(self)
+        record["claims"] = [{**asdict(c), "verdict": c.verdict} for c in self.claims]
+        (out / "result.json").write_text(json.dumps(record, indent=1, default=float) + "\n")
+        (out / "README.md").write_text(self.markdown("."))
+
+
+def mean_spread(values: list[float], digits: int = 3) -> str:
+    """``mean ± std (min..max)`` of per-seed values (just the value for one seed)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}g}"
+    return (f"{statistics.mean(values):.{digits}g} ± {statistics.stdev(values):.2g} "
+            f"({min(values):.{digits}g}..{max(values):.{digits}g})")
+
+
+def load_split(data: str, n_train: int | None = None, seed: int = 0, dtype: str = "float32"
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A dataset preprocessed on its training statistics; ``n_train`` keeps a seeded subset."""
+    d = load_dataset(data, seed=0)
+    X, y = d.X_train, d.y_train
+    if n_train is not None and n_train < X.shape[0]:
+        keep = np.sort(np.random.default_rng(seed).permutation(X.shape[0])[:n_train])
+        X, y = X[keep], y[keep]
+    mode = "scale" if d.pixel_max else "standardize"
+    pre = Preprocessor(mode, d.pixel_max).fit(X)
+    return pre.transform(X, dtype), y, pre.transform(d.X_test, dtype), d.y_test
+
+
+class StepLosses(Callback):
+    """Records the objective of every update (for steps-to-target and per-step curves)."""
+
+    def __init__(self) -> None:
+        self.losses: list[float] = []
+
+    def on_batch_end(self, trainer: Any, step: int, loss: float) -> None:
+        self.losses.append(loss)
+
+
+def steps_to(losses: list[float], target: float, window: int = 20) -> float:
+    """The first update after which the mean of the last ``window`` losses is <= ``target`` (NaN if never)."""
+    running = np.convolve(np.asarray(losses), np.ones(window) / window, mode="valid")
+    hit = np.nonzero(running <= target)[0]
+    return float(hit[0] + window) if hit.size else math.nan
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
