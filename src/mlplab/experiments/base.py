@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -93,11 +92,17 @@ class Result:
 
 
 def mean_spread(values: list[float], digits: int = 3) -> str:
-    """``mean ± std (min..max)`` of per-seed values (just the value for one seed)."""
-    if len(values) == 1:
-        return f"{values[0]:.{digits}g}"
-    return (f"{statistics.mean(values):.{digits}g} ± {statistics.stdev(values):.2g} "
-            f"({min(values):.{digits}g}..{max(values):.{digits}g})")
+    """``mean ± std (min..max)`` of per-seed values (just the value for one seed); NaN runs
+    (never reached, diverged) are counted and left out of the statistics."""
+    array = np.asarray(values, dtype=np.float64)
+    finite = array[np.isfinite(array)]
+    missing = f" [{array.size - finite.size} of {array.size}: NaN]" if finite.size < array.size else ""
+    if finite.size == 0:
+        return f"NaN ({array.size} runs)"
+    if finite.size == 1:
+        return f"{finite[0]:.{digits}g}{missing}"
+    return (f"{finite.mean():.{digits}g} ± {finite.std(ddof=1):.2g} "
+            f"({finite.min():.{digits}g}..{finite.max():.{digits}g}){missing}")
 
 
 def load_split(data: str, n_train: int | None = None, seed: int = 0, dtype: str = "float32"

@@ -134,8 +134,9 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
                                f"std s10 / std s1 = {mean_spread(relu_xavier)} (prediction 2^-4.5 = 0.044)",
                                max(relu_xavier) < 0.1))
     relu_he = [float(r["pre/std"][-1] / r["pre/std"][0]) for r in records[("relu", "He")]]
-    result.claims.append(Claim("He initialisation keeps ReLU activations at a constant scale",
-                               f"std s10 / std s1 = {mean_spread(relu_he)}", all(0.8 < v < 1.25 for v in relu_he)))
+    result.claims.append(Claim("He initialisation keeps ReLU activations at a constant scale (std s10 / std s1 "
+                               "between 0.7 and 1.4: one draw wanders a few % per layer)",
+                               f"std s10 / std s1 = {mean_spread(relu_he)}", all(0.7 < v < 1.4 for v in relu_he)))
 
     # figures (seed 0): activation and gradient histograms per layer, and std against the prediction
     columns = [f"layer {k}" for k in range(1, depth + 1)]
