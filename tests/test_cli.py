@@ -179,3 +179,15 @@ def test_autoencoder_command_compares_with_pca(tmp_path):
     assert (out / "model.npz").is_file() and (out / "figures" / "reconstructions.png").is_file()
     with open(out / "metrics.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]
+
+
+def test_experiment_list_and_one_quick_run(tmp_path):
+    listed = mlplab("experiment", "--list")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 8
+    assert listed.stdout.startswith("init-activations")
+    result = mlplab("experiment", "symmetry", "--quick", "--seeds", "1", "--out", tmp_path / "s")
+    assert result.returncode == 0, result.stderr
+    assert "symmetry: 3 of 3 claims reproduced" in result.stdout
+    assert (tmp_path / "s" / "README.md").is_file() and (tmp_path / "s" / "result.json").is_file()
+    unknown = mlplab("experiment", "dropout", "--out", tmp_path / "d")
+    assert unknown.returncode == 2 and "unknown experiment 'dropout'" in unknown.stderr
