@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", default="runs/experiments", help="output folder (one sub-folder per experiment "
                                                                "with 'all')")
     exp.add_argument("--page", help="with 'all': write this Markdown page (e.g. EXPERIMENTS.md)")
+    exp.add_argument("--render", action="store_true", help="with 'all' and --page: rebuild the page from the "
+                                                           "results saved under --out, running nothing")
 
     predict = commands.add_parser("predict", help="classes and probabilities for the rows of a file")
     predict.add_argument("run_dir")
@@ -214,6 +216,13 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     names = list(MODULES) if args.name == "all" else [args.name]
     if args.name != "all" and args.name not in MODULES:
         raise UsageError(f"unknown experiment {args.name!r}; valid: {', '.join(MODULES)}, all")
+    if args.render:
+        if args.name != "all" or not args.page:
+            raise UsageError("--render rebuilds the page of 'all': give 'all' and --page")
+        from mlplab.experiments import load_result
+        write_page([load_result(Path(args.out) / name) for name in names], Path(args.page), Path(args.out))
+        print(f"wrote {args.page}")
+        return 0
     results = []
     for name in names:
         out = Path(args.out) / name if args.name == "all" else Path(args.out)

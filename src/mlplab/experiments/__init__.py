@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 from types import ModuleType
 
@@ -29,6 +30,15 @@ def run_experiment(name: str, out: str | Path, seeds: int = 5, quick: bool = Fal
     return result
 
 
+def load_result(folder: str | Path) -> Result:
+    """A :class:`Result` back from the ``result.json`` an experiment wrote."""
+    record = json.loads((Path(folder) / "result.json").read_text())
+    record["claims"] = [Claim(c["claim"], c["measured"], c["reproduced"]) for c in record["claims"]]
+    record["tables"] = [Table(**t) for t in record["tables"]]
+    record["figures"] = [tuple(f) for f in record["figures"]]
+    return Result(**record)
+
+
 def write_page(results: list[Result], page: Path, figures_root: Path) -> None:
     """``EXPERIMENTS.md``: every experiment's claims, verdicts, tables and figures."""
     relative = figures_root.resolve().relative_to(page.resolve().parent) if figures_root.resolve().is_relative_to(
@@ -47,4 +57,4 @@ def write_page(results: list[Result], page: Path, figures_root: Path) -> None:
     page.write_text("\n".join(lines))
 
 
-__all__ = ["MODULES", "experiment", "run_experiment", "write_page", "Claim", "Result", "Table"]
+__all__ = ["MODULES", "experiment", "run_experiment", "write_page", "load_result", "Claim", "Result", "Table"]

@@ -8,6 +8,7 @@ given example (dJ/dW_ij = delta_i h_j with h_j > 0), which forces zig-zag update
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ import mlplab as ml
 from mlplab.diagnostics import DiagnosticsRecorder, probe
 from mlplab.experiments.base import Claim, Result, StepLosses, Table, Timer, load_split, mean_spread, steps_to
 from mlplab.layers import Dense
-from mlplab.train import Trainer, accuracy
+from mlplab.train import Trainer, TrainingDiverged, accuracy
 
 NAME = "activations"
 TITLE = "ReLU-family units train much faster than sigmoid; sigmoid outputs are not zero-centred"
@@ -39,17 +40,23 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
     result = Result(NAME, TITLE, SOURCE, seeds, quick)
     X, y, Xt, yt = load_split("digits" if quick else "fashion-mnist", None if quick else 20000)
     epochs = 10 if quick else 5
-    found: dict[str, dict[str, list[float]]] = {a: {"steps": [], "acc": [], "sat": [], "dead": [], "sign": []}
-                                                for a in ACTIVATIONS}
+    found: dict[str, dict[str, Any]] = {a: {"steps": [], "acc": [], "sat": [], "dead": [], "sign": []}
+                                        for a in ACTIVATIONS}
     curves: dict[str, list[float]] = {}
     for seed in range(seeds):
         for activation in ACTIVATIONS:
             net = ml.mlp(X.shape[1], [256, 256], 10, activation=activation, seed=seed)      # init matched by mlp
             losses, recorder = StepLosses(), DiagnosticsRecorder(X[:1000], y[:1000], every=epochs)
-            Trainer(net, ml.optim.SGD(lr=0.05, momentum=0.9), epochs=epochs, seed=seed,
-                    callbacks=[losses, recorder]).fit(X, y)
-            last = recorder.records[-1]
             f = found[activation]
+            try:
+                Trainer(net, ml.optim.SGD(lr=0.05, momentum=0.9), epochs=epochs, seed=seed,
+                        callbacks=[losses, recorder]).fit(X, y)
+            except TrainingDiverged:
+                for key in ("steps", "acc", "sat", "dead", "sign"):
+                    f[key].append(np.nan)
+                f["diverged"] = f.get("diverged", 0) + 1
+                continue
+            last = recorder.records[-1]
             f["steps"].append(steps_to(losses.losses, TARGET))
             f["acc"].append(accuracy(net, Xt, yt))
             f["sat"].append(float(np.nanmean(last["act/saturated"])) if activation in ("sigmoid", "tanh") else np.nan)
@@ -58,13 +65,13 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
             if seed == 0:
                 curves[activation] = losses.losses
     rows = [[a, mean_spread(v["steps"]), mean_spread(v["acc"]), mean_spread(v["sat"]), mean_spread(v["dead"]),
-             mean_spread(v["sign"])] for a, v in found.items()]
+             mean_spread(v["sign"]), v.get("diverged", 0)] for a, v in found.items()]
     result.tables.append(Table(f"784-256-256-10 on {'digits' if quick else 'Fashion-MNIST (20,000 images)'}, SGD lr "
                                f"0.05 momentum 0.9, batch 100, {epochs} epochs, init by activation (He for the "
                                "rectifiers, Glorot for sigmoid/tanh)",
                                ["activation", f"updates to training loss {TARGET}", "test accuracy",
                                 "saturated (end)", "dead (end)", "examples whose next-layer weight gradients share "
-                                "one sign"], rows))
+                                "one sign", "runs diverged"], rows))
     sigmoid_steps = found["sigmoid"]["steps"]
     relu_family = [s for a in ("relu", "leaky_relu", "prelu", "elu") for s in found[a]["steps"]]
     slow = np.nanmean(sigmoid_steps) if not np.isnan(sigmoid_steps).all() else np.inf
@@ -77,7 +84,7 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
                                "of the next layer share one sign (tanh's do not)",
                                f"share of examples with one-sign gradient rows: sigmoid "
                                f"{mean_spread(found['sigmoid']['sign'])}, tanh {mean_spread(found['tanh']['sign'])}",
-                               min(found["sigmoid"]["sign"]) == 1.0 and max(found["tanh"]["sign"]) < 0.01))
+                               np.nanmin(found["sigmoid"]["sign"]) == 1.0 and np.nanmax(found["tanh"]["sign"]) < 0.01))
     from mlplab.report import _pyplot, save_figure
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4))

@@ -107,6 +107,21 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
         f"seed's worst {max(seed_errors):.3f} (the prediction is an expectation over weight draws: one draw of "
         f"10 layers of 500 units wanders by a few % per layer)", max(mean_errors) <= 0.10))
 
+    # the same relation one layer at a time: E[s_k^2] = n Var(w) E[h_{k-1}^2], from the measured layer below
+    step_errors = []
+    for (activation, label), recs in records.items():
+        if predicted_std(activation, INITS[label], n, 1.0, depth) is None:
+            continue
+        gain = n * weight_variance(INITS[label], n, n)
+        for r in recs:
+            below = np.concatenate([[r["var_x"]], (r["act/std"] ** 2 + r["act/mean"] ** 2)[:-1]])
+            measured = r["pre/std"] ** 2 + r["pre/mean"] ** 2
+            step_errors.append(float(np.max(np.abs(np.sqrt(measured / (gain * below)) - 1.0))))
+    result.claims.append(Claim(
+        "... one layer at a time (E[s_k^2] = n Var(w) E[h_{k-1}^2] from the measured layer below): within 10% at "
+        "every layer, for every seed", f"worst relative error of the std {max(step_errors):.3f}",
+        max(step_errors) <= 0.10))
+
     # claim: small weights make activations and gradients vanish layer by layer (tanh)
     small = records[("tanh", "N(0, 0.01^2)")]
     shrink = [float(r["act/std"][-1] / r["act/std"][0]) for r in small]
