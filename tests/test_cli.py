@@ -191,3 +191,15 @@ def test_experiment_list_and_one_quick_run(tmp_path):
     assert (tmp_path / "s" / "README.md").is_file() and (tmp_path / "s" / "result.json").is_file()
     unknown = mlplab("experiment", "dropout", "--out", tmp_path / "d")
     assert unknown.returncode == 2 and "unknown experiment 'dropout'" in unknown.stderr
+
+
+def test_sweep_command_prints_the_table(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "s"\nseeds = [0]\n[base]\ndata = "moons"\nhidden = [4]\nepochs = 1\ndiagnostics = "off"\n'
+                    'report = false\n[grid]\nlr = [0.01, 0.1]\n')
+    result = mlplab("sweep", spec, "--out", tmp_path / "out", "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert "| lr=0.01 | 1 |" in result.stdout and "| lr=0.1 | 1 |" in result.stdout
+    assert "2 cells, 0 already finished, 2 to run (local)" in result.stderr
+    bad = mlplab("sweep", tmp_path / "missing.toml")
+    assert bad.returncode == 2 and "no file at" in bad.stderr

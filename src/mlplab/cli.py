@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--render", action="store_true", help="with 'all' and --page: rebuild the page from the "
                                                            "results saved under --out, running nothing")
 
+    sweep = commands.add_parser("sweep", help="a grid of training runs x seeds, on a local pool or Ray")
+    sweep.add_argument("spec", help="the sweep's TOML spec (base, grid, cells, seeds)")
+    sweep.add_argument("--out", help="sweep folder (default: runs/sweeps/<spec name>)")
+    sweep.add_argument("--executor", default="local", choices=["local", "ray"])
+    sweep.add_argument("--workers", type=int, help="local pool size (default: the CPU count)")
+    sweep.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
+
     predict = commands.add_parser("predict", help="classes and probabilities for the rows of a file")
     predict.add_argument("run_dir")
     predict.add_argument("--input", required=True, help=".npz (X or X_test) or .csv (features; a last label "
@@ -238,6 +245,16 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from mlplab.sweep import read_spec, run_sweep
+    out = args.out or str(Path("runs") / "sweeps" / read_spec(args.spec).get("name", Path(args.spec).stem))
+    rows = run_sweep(args.spec, out, executor=args.executor, workers=args.workers, address=args.address,
+                     log=lambda text: print(text, file=sys.stderr))
+    print((Path(out) / "results.md").read_text(), end="")
+    print(f"{len(rows)} configurations -> {out}/results.md")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from mlplab.report import write_report
     print(write_report(args.run_dir))
@@ -262,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
                 "report": cmd_report, "autoencoder": cmd_autoencoder,
-                "experiment": cmd_experiment}
+                "experiment": cmd_experiment, "sweep": cmd_sweep}
     try:
         return handlers[args.command](args)
     except TrainingDiverged as err:

@@ -176,12 +176,14 @@ def _plot_prediction(records: dict, n: int, depth: int):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     k = np.arange(1, depth + 1)
-    for i, ((activation, label), recs) in enumerate(records.items()):
+    shown = [(key, recs) for key, recs in records.items()
+             if predicted_std(key[0], INITS[key[1]], n, 1.0, depth) is not None]
+    for i, ((activation, label), recs) in enumerate(shown):
         predicted = predicted_std(activation, INITS[label], n, recs[0]["var_x"], depth)
-        if predicted is None:
-            continue
-        ax.semilogy(k, predicted, "-", color=f"C{i % 10}", alpha=0.6)
-        ax.semilogy(k, recs[0]["pre/std"], "o", color=f"C{i % 10}", label=f"{activation}, {label}", markersize=4)
+        marker = "os^vDx"[i % 6]                    # Xavier and Glorot coincide for square layers
+        ax.semilogy(k, predicted, "-", color=f"C{i}", alpha=0.6)
+        ax.semilogy(k, recs[0]["pre/std"], marker, color=f"C{i}", label=f"{activation}, {label}", markersize=5,
+                    fillstyle="none")
     ax.set_xlabel("layer k")
     ax.set_ylabel("std of s_k")
     ax.grid(alpha=0.3, which="both")

@@ -1,0 +1,221 @@
+"""Sweeps: a grid (and/or list) of training configurations x seeds, each cell an ordinary run.
+
+A spec is a TOML file::
+
+    name = "activations"
+    seeds = [0, 1, 2]            # every configuration runs once per seed
+    [base]                       # the keys of `mlplab train`, shared by every cell
+    data = "mnist-5k"
+    epochs = 5
+    [grid]                       # the cartesian product of these lists
+    activation = ["sigmoid", "tanh", "relu"]
+    lr = [0.01, 0.1]
+    [[cells]]                    # and/or explicit configurations, added after the grid
+    activation = "elu"
+    lr = 0.05
+
+Cell ``k`` of a configuration is the run directory ``OUT/runs/<config id>/seed<k>``; a cell
+whose ``summary.json`` exists is finished and is skipped on a re-run, so a killed sweep
+resumes.  Results (mean, std and n of the final metrics per configuration) go to
+``OUT/results.csv`` and ``OUT/results.md``.  Executors: ``local`` (a process pool, one BLAS
+thread per worker so the workers do not fight over the cores) and ``ray`` (tasks on a Ray
+cluster, or a local Ray instance; ``pip install mlplab[ray]``).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+import os
+import re
+import statistics
+import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from mlplab.config import KEYS, coerce, resolve
+from mlplab.validation import check_choice, check_positive_int
+
+METRICS = ("test_accuracy", "test_loss", "val_accuracy", "epochs", "train_seconds")
+SPEC_KEYS = {"name", "seeds", "base", "grid", "cells"}
+
+
+@dataclass
+class Cell:
+    config_id: str                  # e.g. "activation=tanh,lr=0.1"
+    overrides: dict[str, Any]
+    seed: int
+    config: dict[str, Any]          # the full resolved config of its run
+
+    @property
+    def out(self) -> Path:
+        return Path(self.config["out"])
+
+    @property
+    def done(self) -> bool:
+        return (self.out / "summary.json").is_file()
+
+
+def read_spec(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check a sweep spec: unknown sections or config keys are named."""
+    path = Path(path)
+    try:
+        spec = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"spec: no file at {str(path)!r}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"spec {str(path)!r} is not valid TOML: {err}") from None
+    unknown = sorted(set(spec) - SPEC_KEYS)
+    if unknown:
+        raise ValueError(f"spec {str(path)!r}: unknown entries {', '.join(unknown)}; valid: {', '.join(sorted(SPEC_KEYS))}")
+    tables = [("base", spec.get("base", {}))] + [("grid", spec.get("grid", {}))] + \
+             [(f"cells[{i}]", cell) for i, cell in enumerate(spec.get("cells", []))]
+    for where, table in tables:
+        bad = sorted(set(table) - set(KEYS)) + [k for k in ("out", "seed") if k in table]
+        if bad:
+            raise ValueError(f"spec {str(path)!r}: {where} has keys that are not config keys, or that the sweep "
+                             f"sets itself (seed, out): {', '.join(bad)}")
+    for key, values in spec.get("grid", {}).items():
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"spec {str(path)!r}: grid.{key} must be a non-empty list, got {values!r}")
+    seeds = spec.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
+        raise ValueError(f"spec {str(path)!r}: seeds must be a non-empty list of non-negative integers, got {seeds!r}")
+    if not spec.get("grid") and not spec.get("cells"):
+        spec["cells"] = [{}]
+    return spec
+
+
+def _slug(overrides: dict[str, Any]) -> str:
+    if not overrides:
+        return "base"
+    text = ",".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in overrides.items())
+    return re.sub(r"[^A-Za-z0-9_.,=+-]", "_", text)
+
+
+def expand(spec: dict[str, Any], out: str | os.PathLike) -> list[Cell]:
+    """Every (configuration, seed) cell of the spec, with its resolved config and run directory."""
+    grid = spec.get("grid", {})
+    configurations = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] if grid else []
+    configurations += [dict(cell) for cell in spec.get("cells", [])]
+    cells = []
+    base = {name: coerce(name, value) for name, value in spec.get("base", {}).items()}
+    for overrides in configurations:
+        config_id = _slug(overrides)
+        for seed in spec.get("seeds", [0]):
+            config = resolve(base, {**overrides, "seed": seed,
+                                    "out": str(Path(out) / "runs" / config_id / f"seed{seed}")})
+            cells.append(Cell(config_id, {k: config[k] for k in overrides}, seed, config))
+    return cells
+
+
+def run_cell(config: dict[str, Any]) -> dict[str, Any]:
+    """Train one cell (in a worker) and return its summary."""
+    from mlplab.run import train_run
+    config = {k: v for k, v in config.items() if k in KEYS}
+    return train_run(config, progress=False)
+
+
+def _one_blas_thread() -> None:
+    """Pool initializer: NumPy is not imported yet in a fresh worker, so this takes effect."""
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def run_local(configs: list[dict[str, Any]], workers: int, on_done: Callable[[int], None]) -> None:
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")        # fresh interpreters: the BLAS setting holds
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_blas_thread) as pool:
+        futures = {pool.submit(run_cell, config): i for i, config in enumerate(configs)}
+        for future in futures:
+            future.result()
+            on_done(futures[future])
+
+
+def run_ray(configs: list[dict[str, Any]], address: str | None, on_done: Callable[[int], None]) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("executor 'ray' needs Ray: pip install 'mlplab[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}})
+    try:
+        task = ray.remote(num_cpus=1)(run_cell)
+        pending = {task.remote(config): i for i, config in enumerate(configs)}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                ray.get(ref)
+                on_done(pending.pop(ref))
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def run_sweep(spec_path: str | os.PathLike, out: str | os.PathLike, executor: str = "local", workers: int | None = None,
+              address: str | None = None, log: Callable[[str], None] = lambda text: None) -> list[dict[str, Any]]:
+    """Run every unfinished cell of the spec, then gather the table; returns its rows."""
+    check_choice("executor", executor, ("local", "ray"))
+    spec = read_spec(spec_path)
+    out = Path(out)
+    cells = expand(spec, out)
+    todo = [cell for cell in cells if not cell.done]
+    log(f"sweep {spec.get('name', Path(spec_path).stem)!r}: {len(cells)} cells, {len(cells) - len(todo)} already "
+        f"finished, {len(todo)} to run ({executor})")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "spec.toml").write_text(Path(spec_path).read_text())
+    configs = [{k: v for k, v in cell.config.items() if k in KEYS} for cell in todo]
+
+    def done(i: int) -> None:
+        log(f"  done {todo[i].config_id} seed {todo[i].seed}")
+
+    if todo:
+        if executor == "local":
+            run_local(configs, check_positive_int("workers", workers or os.cpu_count() or 1), done)
+        else:
+            run_ray(configs, address, done)
+    return gather(cells, out)
+
+
+def gather(cells: list[Cell], out: Path) -> list[dict[str, Any]]:
+    """Per configuration: mean, std and n of each final metric over its seeds; written as CSV and Markdown."""
+    by_config: dict[str, list[Cell]] = {}
+    for cell in cells:
+        by_config.setdefault(cell.config_id, []).append(cell)
+    rows = []
+    for config_id, group in by_config.items():
+        summaries = [json.loads((c.out / "summary.json").read_text()) for c in group if c.done]
+        row: dict[str, Any] = {"config": config_id, **group[0].overrides, "n": len(summaries)}
+        for metric in METRICS:
+            values = [float(s[metric]) for s in summaries if s.get(metric) is not None]
+            row[f"{metric}_mean"] = statistics.mean(values) if values else math.nan
+            row[f"{metric}_std"] = statistics.stdev(values) if len(values) > 1 else math.nan
+        rows.append(row)
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    (out / "results.md").write_text(results_markdown(rows))
+    return rows
+
+
+def results_markdown(rows: list[dict[str, Any]]) -> str:
+    """The table people read: accuracy and loss as mean ± std (n); no timings (they differ between runs)."""
+    lines = ["| configuration | n | test accuracy | test loss | epochs |", "|---|---|---|---|---|"]
+    for row in rows:
+        def cell(metric: str, digits: int = 4) -> str:
+            mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+            return "-" if math.isnan(mean) else (f"{mean:.{digits}f}" if math.isnan(std)
+                                                 else f"{mean:.{digits}f} ± {std:.{digits}f}")
+        lines.append(f"| {row['config']} | {row['n']} | {cell('test_accuracy')} | {cell('test_loss')} | "
+                     f"{cell('epochs', 1)} |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["read_spec", "expand", "run_sweep", "gather", "results_markdown", "Cell"]
