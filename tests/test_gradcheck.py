@@ -10,7 +10,7 @@ import mlplab as ml
 from mlplab.gradcheck import relative_error
 
 TOL = 1e-6
-ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout"]
+ACTIVATIONS = ["sigmoid", "tanh", "softsign", "relu", "leaky_relu", "prelu", "elu", "maxout"]
 
 
 def _data(rng, n=6, d=5, classes=3):

@@ -29,6 +29,7 @@ def test_normal_initializers_have_their_formula_std(spec, std):
     ("uniform:0.3", 0.3),
     ("xavier_uniform", math.sqrt(6 / (N + N))),
     ("he_uniform", math.sqrt(6 / N)),
+    ("standard_uniform", 1 / math.sqrt(N)),
 ])
 def test_uniform_initializers_have_their_formula_bound(spec, bound):
     W = _draw(spec)

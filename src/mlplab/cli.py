@@ -227,7 +227,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         if args.name != "all" or not args.page:
             raise UsageError("--render rebuilds the page of 'all': give 'all' and --page")
         from mlplab.experiments import load_result
-        write_page([load_result(Path(args.out) / name) for name in names], Path(args.page), Path(args.out))
+        results = [load_result(Path(args.out) / name) for name in names]
+        for result in results:                     # their README.md too, in the current format
+            (Path(args.out) / result.name / "README.md").write_text(result.markdown("."))
+        write_page(results, Path(args.page), Path(args.out))
         print(f"wrote {args.page}")
         return 0
     results = []

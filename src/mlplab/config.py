@@ -26,7 +26,7 @@ KEYS: dict[str, Key] = {
     "train_limit": Key(0, int, "use only the first N training examples after shuffling (0: all)"),
     "hidden": Key([1000, 500, 250], list, "hidden layer sizes, comma-separated"),
     "activation": Key("relu", str, "hidden non-linearity",
-                      ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout")),
+                      ("sigmoid", "tanh", "softsign", "relu", "leaky_relu", "prelu", "elu", "maxout")),
     "init": Key("auto", str, "weight init (he_normal, xavier_uniform, normal:0.01, ...; auto: by activation)"),
     "bias_init": Key(0.0, float, "initial bias (the seeds suggest 0.01 for ReLU)"),
     "batchnorm": Key(True, bool, "batch normalization after each hidden affine map"),

@@ -13,6 +13,8 @@ name               distribution                                source
 ``xavier_normal``  N(0, 2 / (fan_in + fan_out))                Glorot & Bengio 2010
 ``xavier_uniform`` U(+-sqrt(6 / (fan_in + fan_out)))           Glorot & Bengio 2010
 ``lecun_normal``   N(0, 1 / fan_in)                            the seeds' "Xavier": sigma = 1/sqrt(n_in)
+``standard_uniform`` U(+-1 / sqrt(fan_in))                     Glorot & Bengio's "standard" (eq. 1);
+                                                               PyTorch's nn.Linear default
 ``he_normal``      N(0, 2 / fan_in)                            He et al. 2015, DD2424 sigma = sqrt(2/n_in)
 ``he_uniform``     U(+-sqrt(6 / fan_in))                       He et al. 2015
 ``orthogonal[:g]`` g * Q, Q from the QR of a Gaussian matrix   Saxe et al. 2014
@@ -73,6 +75,11 @@ def _lecun_normal(shape, rng):
     return rng.normal(0.0, 1.0 / math.sqrt(fans(shape)[0]), size=shape)
 
 
+def _standard_uniform(shape, rng):
+    bound = 1.0 / math.sqrt(fans(shape)[0])
+    return rng.uniform(-bound, bound, size=shape)
+
+
 def _he_normal(shape, rng):
     return rng.normal(0.0, math.sqrt(2.0 / fans(shape)[0]), size=shape)
 
@@ -101,6 +108,7 @@ _NAMED: dict[str, Initializer] = {
     "xavier_normal": _xavier_normal,
     "xavier_uniform": _xavier_uniform,
     "lecun_normal": _lecun_normal,
+    "standard_uniform": _standard_uniform,
     "he_normal": _he_normal,
     "he_uniform": _he_uniform,
     "orthogonal": _orthogonal(1.0),

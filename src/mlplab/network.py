@@ -13,7 +13,7 @@ import numpy as np
 
 from mlplab import backend as B
 from mlplab.init import InitSpec
-from mlplab.layers import (ELU, LAYER_TYPES, BatchNorm, Dense, Dropout, Layer, LeakyReLU, Maxout, PReLU, ReLU,
+from mlplab.layers import (ELU, LAYER_TYPES, BatchNorm, Dense, Dropout, Layer, LeakyReLU, Maxout, PReLU, ReLU, Softsign,
                            Sigmoid, Tanh)
 from mlplab.validation import check_choice, check_float_array, check_number, check_positive_int
 
@@ -151,7 +151,7 @@ class Sequential:
         return f"Sequential(\n{inner}\n)"
 
 
-ACTIVATIONS: dict[str, type[Layer]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU,
+ACTIVATIONS: dict[str, type[Layer]] = {"sigmoid": Sigmoid, "tanh": Tanh, "softsign": Softsign, "relu": ReLU, "leaky_relu": LeakyReLU,
                                        "prelu": PReLU, "elu": ELU, "maxout": Maxout}
 _RELU_LIKE = {"relu", "leaky_relu", "prelu", "elu", "maxout"}
 

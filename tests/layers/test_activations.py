@@ -16,9 +16,10 @@ def _away_from_kinks(rng, shape):
     return np.where(np.abs(x) < 0.05, np.sign(x) * 0.05 + x, x)
 
 
-@pytest.mark.parametrize("make", [L.Sigmoid, L.Tanh, L.ReLU, lambda **k: L.LeakyReLU(0.1, **k), L.ELU,
+@pytest.mark.parametrize("make", [L.Sigmoid, L.Tanh, L.Softsign, L.ReLU, lambda **k: L.LeakyReLU(0.1, **k), L.ELU,
                                   lambda **k: L.ELU(alpha=0.7, **k), L.PReLU, lambda **k: L.PReLU(dim=5, **k)],
-                         ids=["sigmoid", "tanh", "relu", "leaky", "elu", "elu0.7", "prelu-shared", "prelu-per-unit"])
+                         ids=["sigmoid", "tanh", "softsign", "relu", "leaky", "elu", "elu0.7", "prelu-shared",
+                              "prelu-per-unit"])
 def test_activation_gradients_match_central_differences(make, rng):
     layer = make(dtype="float64")
     if isinstance(layer, L.PReLU):
@@ -42,6 +43,7 @@ def test_sigmoid_tanh_leaky_elu_match_torch(torch, rng):
     _assert_matches_torch(torch, L.ReLU(dtype="float64"), torch.relu, rng)
     _assert_matches_torch(torch, L.LeakyReLU(0.2, dtype="float64"), torch.nn.LeakyReLU(0.2), rng)
     _assert_matches_torch(torch, L.ELU(1.3, dtype="float64"), torch.nn.ELU(1.3), rng)
+    _assert_matches_torch(torch, L.Softsign(dtype="float64"), torch.nn.Softsign(), rng)
 
 
 @pytest.mark.parametrize("per_unit", [False, True])

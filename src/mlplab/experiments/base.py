@@ -43,8 +43,13 @@ class Table:
     def markdown(self) -> str:
         lines = [f"**{self.title}**", "", "| " + " | ".join(self.header) + " |",
                  "|" + "---|" * len(self.header)]
-        lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in self.rows]
+        lines += ["| " + " | ".join(_escape(_cell(v)) for v in row) + " |" for row in self.rows]
         return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    """A table cell's text with its pipes escaped (|dJ/dW| would split the cell)."""
+    return str(text).replace("|", "\\|")
 
 
 def _cell(value: Any) -> str:
@@ -74,7 +79,7 @@ class Result:
                  f"*Source: {self.source}. Command: `mlplab experiment {self.name}"
                  f"{' --quick' if self.quick else ''} --seeds {self.seeds}` ({mode}, {self.seconds:.0f} s).*", "",
                  "| claim | measured | verdict |", "|---|---|---|"]
-        lines += [f"| {c.claim} | {c.measured} | **{c.verdict}** |" for c in self.claims]
+        lines += [f"| {_escape(c.claim)} | {_escape(c.measured)} | **{c.verdict}** |" for c in self.claims]
         for table in self.tables:
             lines += ["", table.markdown()]
         for file, caption in self.figures:

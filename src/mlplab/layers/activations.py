@@ -46,6 +46,21 @@ class Tanh(Layer):
         return dy * (1.0 - self._y * self._y)
 
 
+class Softsign(Layer):
+    """``h = s / (1 + |s|)`` (Glorot & Bengio 2010); backward ``dJ/ds = dJ/dh / (1 + |s|)^2``.
+
+    Like tanh it is odd and bounded by 1, but it approaches its asymptotes polynomially, so it
+    saturates more gently."""
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        self._denominator = 1.0 + B.xp.abs(x)
+        return x / self._denominator
+
+    def backward(self, dy: Any) -> Any:
+        self._check_backward(dy, self._denominator.shape)
+        return dy / (self._denominator * self._denominator)
+
+
 class ReLU(Layer):
     """``h = max(0, s)``; backward ``dJ/ds = dJ/dh * [s > 0]`` (the subgradient 0 at s = 0).
 
