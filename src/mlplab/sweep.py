@@ -90,10 +90,16 @@ def read_spec(path: str | os.PathLike) -> dict[str, Any]:
     return spec
 
 
+def _value_slug(value: Any) -> str:
+    if isinstance(value, list):                  # hidden sizes: [128] * 30 -> 128x30
+        return f"{value[0]}x{len(value)}" if value and len(set(value)) == 1 else "-".join(map(str, value))
+    return str(value)
+
+
 def _slug(overrides: dict[str, Any]) -> str:
     if not overrides:
         return "base"
-    text = ",".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in overrides.items())
+    text = ",".join(f"{k}={_value_slug(v)}" for k, v in overrides.items())
     return re.sub(r"[^A-Za-z0-9_.,=+-]", "_", text)
 
 
