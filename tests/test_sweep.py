@@ -1,6 +1,11 @@
 import json
 import math
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -87,3 +92,36 @@ def test_bad_specs_are_named(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         read_spec(path)
+
+
+def _children(parent: int) -> list[int]:
+    """Process ids whose parent is ``parent`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == parent:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_terminated_sweep_takes_its_workers_along(tmp_path):
+    slow = tmp_path / "slow.toml"
+    slow.write_text(SPEC.replace("epochs = 2", "epochs = 400"))
+    out = tmp_path / "out"
+    sweep = subprocess.Popen([sys.executable, "-m", "mlplab.cli", "sweep", str(slow), "--out", str(out),
+                              "--workers", "1"], stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not list(out.glob("runs/*/seed*/config.toml")) and time.time() < deadline:
+        time.sleep(0.2)                                  # a worker is inside its first cell
+    workers = _children(sweep.pid)
+    assert workers
+    sweep.send_signal(signal.SIGTERM)
+    assert sweep.wait(timeout=30) != 0
+    time.sleep(1.0)
+    assert [pid for pid in workers if os.path.exists(f"/proc/{pid}") and
+            open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"] == []
+    assert not list(out.glob("runs/*/seed*/summary.json"))       # the cell it was in is not counted as done

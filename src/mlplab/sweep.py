@@ -31,6 +31,7 @@ import math
 import os
 import re
 import statistics
+import sys
 import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -133,12 +134,23 @@ def _one_blas_thread() -> None:
 
 def run_local(configs: list[dict[str, Any]], workers: int, on_done: Callable[[int], None]) -> None:
     import multiprocessing
+    import signal
     context = multiprocessing.get_context("spawn")        # fresh interpreters: the BLAS setting holds
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_blas_thread) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_blas_thread)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))    # a killed sweep takes its workers along
+    try:
         futures = {pool.submit(run_cell, config): i for i, config in enumerate(configs)}
         for future in futures:
             future.result()
             on_done(futures[future])
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()                     # their unfinished cells have no summary.json: redone on resume
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    pool.shutdown()
 
 
 def run_ray(configs: list[dict[str, Any]], address: str | None, on_done: Callable[[int], None]) -> None:
