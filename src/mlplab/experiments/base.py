@@ -29,6 +29,9 @@ class Claim:
     measured: str
     reproduced: bool
 
+    def __post_init__(self) -> None:
+        self.reproduced = bool(self.reproduced)          # NumPy's bool_ would reach the JSON as 1.0
+
     @property
     def verdict(self) -> str:
         return "reproduced" if self.reproduced else "not reproduced"
