@@ -125,3 +125,13 @@ def test_a_terminated_sweep_takes_its_workers_along(tmp_path):
     assert [pid for pid in workers if os.path.exists(f"/proc/{pid}") and
             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"] == []
     assert not list(out.glob("runs/*/seed*/summary.json"))       # the cell it was in is not counted as done
+
+
+def test_pool_workers_run_one_blas_thread_each():
+    from mlplab import blas
+    from mlplab.sweep import blas_threads, run_local
+    if blas.threads() is None:
+        pytest.skip("this NumPy's BLAS cannot be asked for its thread count")
+    before = os.environ.get("OPENBLAS_NUM_THREADS")
+    assert run_local([{}, {}], workers=2, on_done=lambda i: None, task=blas_threads) == [1, 1]
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == before            # the parent's environment is put back

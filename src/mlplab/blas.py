@@ -43,13 +43,24 @@ def _load() -> dict[str, Any]:
                              scalar, ptr, i64]
             axpy.argtypes = [i64, scalar, ptr, i64, ptr, i64]
             functions[np.dtype(dtype).char] = (gemm, axpy)
+        try:
+            count = lib.scipy_openblas_get_num_threads64_
+            count.restype, count.argtypes = ctypes.c_int, []
+            functions["threads"] = count
+        except AttributeError:
+            pass
         return functions
     return {}
 
 
 _FUNCTIONS = _load()
-AVAILABLE = bool(_FUNCTIONS)
+AVAILABLE = "f" in _FUNCTIONS
 """True when NumPy's own OpenBLAS was found (False: the NumPy fallbacks run)."""
+
+
+def threads() -> int | None:
+    """How many threads NumPy's OpenBLAS uses (None when it cannot be asked)."""
+    return int(_FUNCTIONS["threads"]()) if "threads" in _FUNCTIONS else None
 
 
 def _direct(*arrays: Any) -> bool:

@@ -127,21 +127,30 @@ def run_cell(config: dict[str, Any]) -> dict[str, Any]:
     return train_run(config, progress=False)
 
 
-def _one_blas_thread() -> None:
-    """Pool initializer: NumPy is not imported yet in a fresh worker, so this takes effect."""
-    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
-def run_local(configs: list[dict[str, Any]], workers: int, on_done: Callable[[int], None]) -> None:
+def blas_threads(config: Any = None) -> int | None:
+    """OpenBLAS's thread count in this process (the tests ask a worker through ``run_local``)."""
+    from mlplab import blas
+    return blas.threads()
+
+
+def run_local(configs: list[dict[str, Any]], workers: int, on_done: Callable[[int], None],
+              task: Callable[[dict[str, Any]], Any] = run_cell) -> list[Any]:
     import multiprocessing
     import signal
-    context = multiprocessing.get_context("spawn")        # fresh interpreters: the BLAS setting holds
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_blas_thread)
+    # Workers are fresh interpreters that inherit the environment when they start: OpenBLAS reads
+    # it as NumPy loads, before any initializer could run, so it is set here until the pool is done.
+    saved = {name: os.environ.get(name) for name in ONE_THREAD}
+    os.environ.update(ONE_THREAD)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))    # a killed sweep takes its workers along
     try:
-        futures = {pool.submit(run_cell, config): i for i, config in enumerate(configs)}
+        futures = {pool.submit(task, config): i for i, config in enumerate(configs)}
+        results = []
         for future in futures:
-            future.result()
+            results.append(future.result())
             on_done(futures[future])
     except BaseException:
         for process in list(getattr(pool, "_processes", {}).values()):
@@ -150,7 +159,13 @@ def run_local(configs: list[dict[str, Any]], workers: int, on_done: Callable[[in
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     pool.shutdown()
+    return results
 
 
 def run_ray(configs: list[dict[str, Any]], address: str | None, on_done: Callable[[int], None]) -> None:
@@ -161,7 +176,7 @@ def run_ray(configs: list[dict[str, Any]], address: str | None, on_done: Callabl
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}})
+                 runtime_env={"env_vars": ONE_THREAD})
     try:
         task = ray.remote(num_cpus=1)(run_cell)
         pending = {task.remote(config): i for i, config in enumerate(configs)}
