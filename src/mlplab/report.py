@@ -136,6 +136,12 @@ def _per_layer_over_training(diag: Diagnostics, layers: str, panels: list[tuple[
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.4), squeeze=False)
     for ax, (name, title) in zip(axes[0], panels):
+        if np.isnan(diag.arrays[name]).all():           # e.g. saturation of rectifiers: not defined
+            ax.set_title(title)
+            ax.text(0.5, 0.5, "not defined for these layers", ha="center", va="center", transform=ax.transAxes)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
         for col, layer in enumerate(diag.index[layers]):
             ax.plot(diag.epochs, diag.arrays[name][:, col], marker=".", label=f"layer {layer['index']} {layer['type']}")
         if log:
