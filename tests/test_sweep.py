@@ -70,6 +70,18 @@ def test_local_pool_runs_every_cell_and_a_rerun_skips_the_finished_ones(spec, tm
     assert (out / "runs" / "activation=relu" / "seed0" / "summary.json").stat().st_mtime_ns == stamp
     assert strip(again) == strip(rows)                    # seeded runs: the redone cell gives the same numbers
     assert (out / "results.md").read_text().count("\n") == 2 + 3
+    assert [row["diverged"] for row in rows] == [0, 0, 0]
+
+
+def test_a_diverging_cell_is_a_result_not_a_crash(tmp_path):
+    spec = tmp_path / "boom.toml"
+    spec.write_text('seeds = [0]\n[base]\ndata = "moons"\nhidden = [8]\nepochs = 2\nbatchnorm = false\n'
+                    'schedule = "constant"\ndiagnostics = "off"\nreport = false\n[grid]\nlr = [0.1, 1e30]\n')
+    rows = run_sweep(spec, tmp_path / "out", workers=1)
+    assert [(row["config"], row["n"], row["diverged"]) for row in rows] == [("lr=0.1", 1, 0), ("lr=1e+30", 1, 1)]
+    assert math.isnan(rows[1]["test_accuracy_mean"]) and rows[0]["test_accuracy_mean"] > 0.5
+    summary = json.loads((tmp_path / "out" / "runs" / "lr=1e+30" / "seed0" / "summary.json").read_text())
+    assert summary["diverged"] and "loss became" in summary["error"]
 
 
 def test_ray_gives_the_same_table_as_the_local_pool(spec, tmp_path):

@@ -27,7 +27,8 @@ KEYS: dict[str, Key] = {
     "hidden": Key([1000, 500, 250], list, "hidden layer sizes, comma-separated"),
     "activation": Key("relu", str, "hidden non-linearity",
                       ("sigmoid", "tanh", "softsign", "relu", "leaky_relu", "prelu", "elu", "maxout")),
-    "init": Key("auto", str, "weight init (he_normal, xavier_uniform, normal:0.01, ...; auto: by activation)"),
+    "init": Key("auto", str, "weight init (he_normal, xavier_uniform, normal:0.01, ..., lsuv: orthogonal rescaled "
+                             "to unit variance on 500 training rows; auto: by activation)"),
     "bias_init": Key(0.0, float, "initial bias (the seeds suggest 0.01 for ReLU)"),
     "batchnorm": Key(True, bool, "batch normalization after each hidden affine map"),
     "bn_momentum": Key(0.1, float, "BatchNorm running-statistics momentum (PyTorch's meaning)"),

@@ -64,11 +64,23 @@ def prepare_data(config: dict[str, Any]) -> PreparedData:
     return PreparedData(X, y, val, (dataset.X_test, dataset.y_test), pre, dataset)
 
 
-def build_network(config: dict[str, Any], n_in: int, n_out: int) -> Sequential:
-    return mlp(n_in, config["hidden"], n_out, activation=config["activation"],
-               init=None if config["init"] == "auto" else config["init"], bias_init=config["bias_init"],
-               batchnorm=config["batchnorm"], dropout=config["dropout"], seed=config["seed"], dtype=config["dtype"],
-               maxout_pieces=config["maxout_pieces"], bn_momentum=config["bn_momentum"])
+LSUV_BATCH = 500
+
+
+def build_network(config: dict[str, Any], n_in: int, n_out: int, X: np.ndarray | None = None) -> Sequential:
+    """The config's network; ``init = "lsuv"`` (data-driven) needs ``X``, preprocessed training rows,
+    of which the first ``LSUV_BATCH`` are the batch it normalises on."""
+    lsuv = config["init"] == "lsuv"
+    net = mlp(n_in, config["hidden"], n_out, activation=config["activation"],
+              init=None if config["init"] in ("auto", "lsuv") else config["init"], bias_init=config["bias_init"],
+              batchnorm=config["batchnorm"], dropout=config["dropout"], seed=config["seed"], dtype=config["dtype"],
+              maxout_pieces=config["maxout_pieces"], bn_momentum=config["bn_momentum"])
+    if lsuv:
+        if X is None:
+            raise ValueError("init 'lsuv' needs training data to normalise on")
+        from mlplab.init import lsuv as lsuv_init
+        lsuv_init(net, X[:LSUV_BATCH], seed=config["seed"])
+    return net
 
 
 def build_optimizer(config: dict[str, Any]) -> optim.Optimizer:
@@ -147,7 +159,9 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     started = time.perf_counter()
     out = Path(config["out"])
     data = prepare_data(config)          # everything that can refuse the config runs before any file is written
-    net = build_network(config, data.X_train.shape[1], data.dataset.n_classes)
+    lsuv_rows = data.preprocessor.transform(data.X_train[:LSUV_BATCH], config["dtype"]) \
+        if config["init"] == "lsuv" else None
+    net = build_network(config, data.X_train.shape[1], data.dataset.n_classes, lsuv_rows)
     optimizer = build_optimizer(config)
     steps_per_epoch = -(-data.X_train.shape[0] // config["batch_size"])
     schedule = build_schedule(config, steps_per_epoch)

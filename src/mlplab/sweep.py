@@ -41,7 +41,7 @@ from typing import Any, Callable
 from mlplab.config import KEYS, coerce, resolve
 from mlplab.validation import check_choice, check_positive_int
 
-METRICS = ("test_accuracy", "test_loss", "val_accuracy", "epochs", "train_seconds")
+METRICS = ("test_accuracy", "test_loss", "val_accuracy", "val_accuracy_epoch1", "epochs", "train_seconds")
 SPEC_KEYS = {"name", "seeds", "base", "grid", "cells"}
 
 
@@ -121,10 +121,17 @@ def expand(spec: dict[str, Any], out: str | os.PathLike) -> list[Cell]:
 
 
 def run_cell(config: dict[str, Any]) -> dict[str, Any]:
-    """Train one cell (in a worker) and return its summary."""
+    """Train one cell (in a worker) and return its summary.  A run that diverges is a result,
+    not a crash of the sweep: its summary says ``diverged`` and where."""
     from mlplab.run import train_run
+    from mlplab.train import TrainingDiverged
     config = {k: v for k, v in config.items() if k in KEYS}
-    return train_run(config, progress=False)
+    try:
+        return train_run(config, progress=False)
+    except TrainingDiverged as err:
+        summary = {"diverged": True, "error": str(err)}
+        (Path(config["out"]) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
 
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -222,8 +229,9 @@ def gather(cells: list[Cell], out: Path) -> list[dict[str, Any]]:
         by_config.setdefault(cell.config_id, []).append(cell)
     rows = []
     for config_id, group in by_config.items():
-        summaries = [json.loads((c.out / "summary.json").read_text()) for c in group if c.done]
-        row: dict[str, Any] = {"config": config_id, **group[0].overrides, "n": len(summaries)}
+        summaries = [_summary(c.out) for c in group if c.done]
+        row: dict[str, Any] = {"config": config_id, **group[0].overrides, "n": len(summaries),
+                               "diverged": sum(bool(s.get("diverged")) for s in summaries)}
         for metric in METRICS:
             values = [float(s[metric]) for s in summaries if s.get(metric) is not None]
             row[f"{metric}_mean"] = statistics.mean(values) if values else math.nan
@@ -238,16 +246,29 @@ def gather(cells: list[Cell], out: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _summary(run_dir: Path) -> dict[str, Any]:
+    """A finished cell's summary, plus its validation accuracy after the first epoch (how fast it starts)."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    if summary.get("diverged") or not (run_dir / "metrics.csv").is_file():
+        return summary
+    with open(run_dir / "metrics.csv", newline="") as f:
+        first = next(csv.DictReader(f), {})
+    if first.get("val_accuracy"):
+        summary["val_accuracy_epoch1"] = float(first["val_accuracy"])
+    return summary
+
+
 def results_markdown(rows: list[dict[str, Any]]) -> str:
-    """The table people read: accuracy and loss as mean ± std (n); no timings (they differ between runs)."""
-    lines = ["| configuration | n | test accuracy | test loss | epochs |", "|---|---|---|---|---|"]
+    """The table people read: accuracy and loss as mean ± std over the runs that did not diverge; no
+    timings (they differ between runs)."""
+    lines = ["| configuration | n | diverged | test accuracy | test loss | epochs |", "|---|---|---|---|---|---|"]
     for row in rows:
         def cell(metric: str, digits: int = 4) -> str:
             mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
             return "-" if math.isnan(mean) else (f"{mean:.{digits}f}" if math.isnan(std)
                                                  else f"{mean:.{digits}f} ± {std:.{digits}f}")
-        lines.append(f"| {row['config']} | {row['n']} | {cell('test_accuracy')} | {cell('test_loss')} | "
-                     f"{cell('epochs', 1)} |")
+        lines.append(f"| {row['config']} | {row['n']} | {row['diverged']} | {cell('test_accuracy')} | "
+                     f"{cell('test_loss')} | {cell('epochs', 1)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,19 @@
+import numpy as np
+import pytest
+
+from mlplab.config import resolve
+from mlplab.run import LSUV_BATCH, build_network
+
+
+def test_lsuv_init_normalises_every_weighted_layer_on_training_rows():
+    config = resolve({}, {"init": "lsuv", "hidden": "32,16", "activation": "tanh", "batchnorm": False,
+                          "dropout": 0.0, "dtype": "float64"})
+    X = np.random.default_rng(0).random((LSUV_BATCH + 100, 10))
+    net = build_network(config, 10, 3, X)
+    weighted = [i for i, layer in enumerate(net.layers) if "W" in layer.params]
+    variances = [float(net.forward_until(X[:LSUV_BATCH], i + 1).var()) for i in weighted]
+    np.testing.assert_allclose(variances, 1.0, atol=0.05)
+    plain = build_network({**config, "init": "auto"}, 10, 3)
+    assert abs(float(plain.forward_until(X[:LSUV_BATCH], 1).var()) - 1.0) > 0.05     # not so by itself
+    with pytest.raises(ValueError, match="init 'lsuv' needs training data"):
+        build_network(config, 10, 3)
