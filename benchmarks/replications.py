@@ -128,11 +128,15 @@ def lsuv(rows: list[dict[str, str]]) -> tuple[list[str], bool, str]:
         inits = [init for a, init in ours if a == activation]
         for init in inits:
             row = ours[(activation, init)]
+            if row.get("diverged") and int(row["diverged"]) == int(row["n"]):
+                lines.append(f"| {activation} | {init} | diverged in all {row['n']} runs | - |")
+                continue
             lines.append(f"| {activation} | {init} | {value(row, 'val_accuracy_epoch1'):.1f} | "
                          f"{value(row, 'test_accuracy'):.1f} ± {100 * float(row['test_accuracy_std'] or 'nan'):.1f} |")
         if "lsuv" in inits:
-            best = max(value(ours[(activation, i)], "test_accuracy") for i in inits)
-            fastest = max(value(ours[(activation, i)], "val_accuracy_epoch1") for i in inits)
+            finite = lambda metric: [v for v in (value(ours[(activation, i)], metric) for i in inits)  # noqa: E731
+                                     if not math.isnan(v)]
+            best, fastest = max(finite("test_accuracy")), max(finite("val_accuracy_epoch1"))
             mine = ours[(activation, "lsuv")]
             verdicts.append((activation, value(mine, "test_accuracy") >= best - 1.0,
                              value(mine, "val_accuracy_epoch1") >= fastest - 1.0))
