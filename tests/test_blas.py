@@ -52,7 +52,7 @@ def test_the_process_keeps_one_openblas():
     """The calls go to the OpenBLAS NumPy loaded, never a second copy (two thread pools made
     every product several times slower here)."""
     if not blas.AVAILABLE:
-        pytest.skip("this NumPy does not bundle libscipy_openblas (the NumPy fallbacks run instead)")
+        pytest.skip(reason="this NumPy does not bundle libscipy_openblas (the NumPy fallbacks run instead)")
     with open("/proc/self/maps") as maps:
         libraries = {line.split()[-1] for line in maps if "openblas" in line.lower()}
     assert len(libraries) == 1, libraries

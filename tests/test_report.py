@@ -61,7 +61,7 @@ def _browser():
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
     missing = [tool for tool in ("chromium", "chromedriver") if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"{' and '.join(missing)} not found: run scripts/install-chromium.sh (root, apt-get)")
+        pytest.skip(reason=f"{' and '.join(missing)} not found: run scripts/install-chromium.sh (root, apt-get)")
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

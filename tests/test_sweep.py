@@ -143,7 +143,7 @@ def test_pool_workers_run_one_blas_thread_each():
     from mlplab import blas
     from mlplab.sweep import blas_threads, run_local
     if blas.threads() is None:
-        pytest.skip("this NumPy's BLAS cannot be asked for its thread count")
+        pytest.skip(reason="this NumPy's BLAS cannot be asked for its thread count")
     before = os.environ.get("OPENBLAS_NUM_THREADS")
     assert run_local([{}, {}], workers=2, on_done=lambda i: None, task=blas_threads) == [1, 1]
     assert os.environ.get("OPENBLAS_NUM_THREADS") == before            # the parent's environment is put back

@@ -14,7 +14,8 @@ import numpy as np
 
 import mlplab as ml
 from mlplab.diagnostics import DiagnosticsRecorder, probe
-from mlplab.experiments.base import Claim, Result, StepLosses, Table, Timer, load_split, mean_spread, steps_to
+from mlplab.experiments.base import (Claim, Result, StepLosses, Table, Timer, add_figure, load_split, mean_spread,
+                                     plot_loss_curves, steps_to)
 from mlplab.layers import Dense
 from mlplab.train import Trainer, TrainingDiverged, accuracy
 
@@ -85,19 +86,7 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
                                f"share of examples with one-sign gradient rows: sigmoid "
                                f"{mean_spread(found['sigmoid']['sign'])}, tanh {mean_spread(found['tanh']['sign'])}",
                                np.nanmin(found["sigmoid"]["sign"]) == 1.0 and np.nanmax(found["tanh"]["sign"]) < 0.01))
-    from mlplab.report import _pyplot, save_figure
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    for activation, losses in curves.items():
-        ax.plot(np.convolve(losses, np.ones(20) / 20, mode="valid"), label=activation)
-    ax.axhline(TARGET, color="k", lw=0.6, ls=":")
-    ax.set_xlabel("update")
-    ax.set_ylabel("training loss (running mean of 20)")
-    ax.set_yscale("log")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, out / "curves.png")
-    result.figures.append(("curves.png", "Training loss per update for each activation (seed 0)"))
+    add_figure(result, plot_loss_curves(curves, target=TARGET, log=True), out, "curves.png",
+               "Training loss per update for each activation (seed 0)")
     result.seconds = timer.seconds()
     return result

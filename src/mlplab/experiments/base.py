@@ -143,6 +143,34 @@ def steps_to(losses: list[float], target: float, window: int = 20) -> float:
     return float(hit[0] + window) if hit.size else math.nan
 
 
+def plot_loss_curves(curves: dict[str, list[float]], target: float | None = None, log: bool = False,
+                     window: int = 20) -> Any:
+    """Training loss per update (running mean of ``window``), one line per label."""
+    from mlplab.report import _pyplot
+    fig, ax = _pyplot().subplots(figsize=(7.5, 4))
+    for label, losses in curves.items():
+        ax.plot(np.convolve(losses, np.ones(window) / window, mode="valid"), label=label)
+    if target is not None:
+        ax.axhline(target, color="k", lw=0.6, ls=":")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("update")
+    ax.set_ylabel(f"training loss (running mean of {window})")
+    return fig
+
+
+def add_figure(result: Result, fig: Any, out: Path, file: str, caption: str) -> None:
+    """Finish ``fig`` (grid, legend, layout), write it to ``out/file`` and list it in ``result``."""
+    from mlplab.report import save_figure
+    for ax in fig.axes:
+        ax.grid(alpha=0.3, which="both")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, out / file)
+    result.figures.append((file, caption))
+
+
 class Timer:
     def __init__(self) -> None:
         self.started = time.perf_counter()

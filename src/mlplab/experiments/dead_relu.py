@@ -13,7 +13,7 @@ import numpy as np
 
 import mlplab as ml
 from mlplab.diagnostics import probe
-from mlplab.experiments.base import Claim, Result, Table, Timer, load_split, mean_spread
+from mlplab.experiments.base import Claim, Result, Table, Timer, add_figure, load_split, mean_spread
 from mlplab.layers import Dense, LeakyReLU, ReLU
 from mlplab.train import Callback, Trainer, TrainingDiverged
 
@@ -121,7 +121,7 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
     result.claims.append(Claim("A small positive bias (0.01) reduces deaths (by more than the spread over seeds)",
                                f"dead at the end with lr 2: bias 0 {mean_spread(zero)}, bias 0.01 {mean_spread(small)}",
                                bool(small) and bool(zero) and np.mean(zero) - np.mean(small) > spread))
-    from mlplab.report import _pyplot, save_figure
+    from mlplab.report import _pyplot
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for label in CONFIGS:
@@ -129,10 +129,6 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
             ax.plot(np.mean([d.fractions().mean(axis=1) for d in found[label]], axis=0), marker=".", label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("dead fraction (mean over layers and seeds)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, out / "dead.png")
-    result.figures.append(("dead.png", "Dead ReLU units over training (0 for every one of 1,000 probe examples)"))
+    add_figure(result, fig, out, "dead.png", "Dead ReLU units over training (0 for every one of 1,000 probe examples)")
     result.seconds = timer.seconds()
     return result

@@ -13,7 +13,8 @@ import numpy as np
 
 import mlplab as ml
 from mlplab.diagnostics import DiagnosticsRecorder
-from mlplab.experiments.base import Claim, Result, StepLosses, Table, Timer, load_split, mean_spread
+from mlplab.experiments.base import (Claim, Result, StepLosses, Table, Timer, add_figure, load_split, mean_spread,
+                                     plot_loss_curves)
 from mlplab.train import Trainer
 
 NAME = "depth-init"
@@ -61,17 +62,7 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
     result.claims.append(Claim("... so with 1/sqrt(n_in) learning stalls while He's initialisation trains",
                                f"loss at the end / at the start: 1/sqrt(n) {mean_spread(stall)}, He {mean_spread(learn)}",
                                min(stall) > 0.98 and max(learn) < 0.8))
-    from mlplab.report import _pyplot, save_figure
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    for label, losses in curves.items():
-        ax.plot(np.convolve(losses, np.ones(20) / 20, mode="valid"), label=label)
-    ax.set_xlabel("update")
-    ax.set_ylabel("training loss (running mean of 20)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    save_figure(fig, out / "loss.png")
-    result.figures.append(("loss.png", f"Training loss of the {depth}-layer ReLU network, seed 0"))
+    add_figure(result, plot_loss_curves(curves), out, "loss.png",
+               f"Training loss of the {depth}-layer ReLU network, seed 0")
     result.seconds = timer.seconds()
     return result

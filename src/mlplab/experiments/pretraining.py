@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 import mlplab as ml
-from mlplab.experiments.base import Claim, Result, Table, Timer, load_split, mean_spread
+from mlplab.experiments.base import Claim, Result, Table, Timer, add_figure, load_split, mean_spread
 from mlplab.pretrain import pretrain
 from mlplab.train import Trainer, accuracy
 
@@ -76,7 +76,7 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
                             "momentum 0.9): 1,000 sigmoid outputs near 0.5 make the output layer's curvature ~250x "
                             "larger, so its steps oscillate and the loss sits at ln 10; at lr 0.01 it learns, but "
                             "slowly (about 0.3-0.45 training error after the same epochs). Not tuned further.")
-    from mlplab.report import _pyplot, save_figure
+    from mlplab.report import _pyplot
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for p, label in ((False, "random"), (True, "pre-trained")):
@@ -85,10 +85,6 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
         ax.errorbar(depths, means, yerr=stds, marker="o", capsize=3, label=label)
     ax.set_xlabel("hidden layers")
     ax.set_ylabel("test error")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    save_figure(fig, out / "depth.png")
-    result.figures.append(("depth.png", "Test error by depth, mean and std over seeds"))
+    add_figure(result, fig, out, "depth.png", "Test error by depth, mean and std over seeds")
     result.seconds = timer.seconds()
     return result
