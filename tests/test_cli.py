@@ -203,3 +203,21 @@ def test_sweep_command_prints_the_table(tmp_path):
     assert "2 cells, 0 already finished, 2 to run (local)" in result.stderr
     bad = mlplab("sweep", tmp_path / "missing.toml")
     assert bad.returncode == 2 and "no file at" in bad.stderr
+
+
+def test_the_same_seed_gives_bit_identical_weights_in_two_processes(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        result = mlplab("train", "--data", "moons", "--hidden", "16,8", "--epochs", "2", "--dropout", "0.3",
+                        "--diagnostics", "off", "--no-report", "--out", tmp_path / name)
+        assert result.returncode == 0, result.stderr
+        runs.append(ml.load(tmp_path / name / "model.npz"))
+    for key, value in {**runs[0].params, **runs[0].buffers}.items():
+        np.testing.assert_array_equal({**runs[1].params, **runs[1].buffers}[key], value, err_msg=key)
+
+
+def test_a_run_directory_that_cannot_be_written_is_one_clear_line(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    result = mlplab("train", "--data", "moons", "--hidden", "4", "--epochs", "1", "--out", blocked / "run")
+    assert result.returncode in (1, 2) and "Traceback" not in result.stderr and "error:" in result.stderr

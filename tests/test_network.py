@@ -196,3 +196,46 @@ def test_predict_in_batches_equals_one_pass(rng):
     np.testing.assert_allclose(proba, ml.losses.softmax(net.forward(x, train=False)), rtol=1e-12)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
     np.testing.assert_array_equal(net.predict(x), proba.argmax(axis=1))
+
+
+def test_a_failed_write_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    import errno
+    path = tmp_path / "model.npz"
+    first = ml.mlp(3, [4], 2, seed=0)
+    ml.save(first, path)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space left on device; the previous file there, if any, is unchanged"):
+        ml.save(ml.mlp(3, [4], 2, seed=1), path)
+    monkeypatch.undo()
+    again = ml.load(path)
+    for key, value in first.params.items():
+        np.testing.assert_array_equal(again.params[key], value)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]          # no temporary file left
+
+
+class _Payload:
+    """Unpickling this writes a file: the side effect a malicious model would have."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import pathlib
+        return (pathlib.Path.write_text, (pathlib.Path(self.marker), "code ran"))
+
+
+def test_a_model_carrying_a_pickle_is_refused_and_runs_nothing(tmp_path):
+    path, marker = tmp_path / "evil.npz", tmp_path / "marker"
+    arrays = ml.network.model_arrays(ml.mlp(3, [4], 2))
+    arrays["0.W"] = np.array([_Payload(str(marker))], dtype=object)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="holds a pickled object"):
+        ml.load(path)
+    assert not marker.exists()
+    with np.load(path, allow_pickle=True) as data:        # the control: a careless loader would run it
+        data["0.W"]
+    assert marker.read_text() == "code ran"

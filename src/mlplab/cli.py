@@ -291,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ValueError, TypeError, FileNotFoundError) as err:
         print(f"mlplab {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:                     # the machine's fault (disk full, permissions), not the input's
+        print(f"mlplab {args.command}: error: {err.strerror or err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("mlplab: interrupted; the last checkpoint is kept", file=sys.stderr)
         return 130

@@ -228,9 +228,12 @@ def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> 
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(err, OSError):           # disk full, no permission: say which file, and that nothing broke
+            raise OSError(err.errno, f"could not write {path!r}: {err.strerror or err}; "
+                                     f"the previous file there, if any, is unchanged") from err
         raise
 
 
