@@ -191,8 +191,8 @@ NOT_YET: list[str] = []
 def figure(name: str, rows: list[dict[str, str]]) -> str:
     """A bar chart of each configuration's test error (mean, std over seeds); returns its Markdown."""
     sys.path.insert(0, str(ROOT / "src"))
-    from mlplab.report import _pyplot
-    plt = _pyplot()
+    from mlplab.report import pyplot
+    plt = pyplot()
     labels = [row["config"].replace(",", "\n") for row in rows]
     means = [100 * (1 - float(row["test_accuracy_mean"])) if row["test_accuracy_mean"] not in ("", "nan") else 0.0
              for row in rows]

@@ -29,7 +29,8 @@ from mlplab.diagnostics import Diagnostics, read_diagnostics
 FIGURE_DPI = 100
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib.pyplot on the file-only Agg backend (imported on first use: training never loads it)."""
     import matplotlib
     matplotlib.use("Agg")                 # files only: no display, no GUI toolkit
     import matplotlib.pyplot as plt
@@ -47,7 +48,7 @@ def read_metrics(run_dir: Path, name: str = "metrics.csv") -> list[dict[str, flo
 # -- the figures: each returns a matplotlib Figure ------------------------------------------------
 def plot_curves(history: list[dict[str, float]]) -> Any:
     """Loss and accuracy per epoch for the training, validation and test splits."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     epochs = [row["epoch"] for row in history]
     for split, style in (("train", "-"), ("val", "--"), ("test", ":")):
@@ -65,7 +66,7 @@ def plot_curves(history: list[dict[str, float]]) -> Any:
 
 def plot_pretraining(rows: list[dict[str, float]]) -> Any:
     """Each hidden block's reconstruction error over its pre-training epochs."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.4))
     for block in sorted({int(row["block"]) for row in rows}):
         mine = [row for row in rows if int(row["block"]) == block]
@@ -90,7 +91,7 @@ def plot_histograms(diag: Diagnostics, quantity: str, log_counts: bool) -> Any:
 def plot_histogram_grid(rows: list[tuple[str, Any, Any]], columns: list[str], log_counts: bool) -> Any:
     """A grid of histograms: ``rows`` of ``(label, counts (layers, bins), edges)``, one panel per
     layer, the x-range shared along a row (the seeds' per-layer figures)."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
     fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.1 * len(columns) + 1, 2.0 * len(rows) + 0.6),
                              squeeze=False, sharex="row")
@@ -115,7 +116,7 @@ def save_figure(fig: Any, path: Path) -> None:
 
 def plot_percentiles(diag: Diagnostics) -> Any:
     """The 15/50/85th percentiles of each activation layer's input over training."""
-    plt = _pyplot()
+    plt = pyplot()
     layers = diag.index["activation_layers"]
     fig, axes = plt.subplots(1, len(layers), figsize=(2.6 * len(layers) + 1, 2.8), squeeze=False)
     for col, layer in enumerate(layers):
@@ -133,7 +134,7 @@ def plot_percentiles(diag: Diagnostics) -> Any:
 def _per_layer_over_training(diag: Diagnostics, layers: str, panels: list[tuple[str, str]], log: bool) -> Any:
     """Side-by-side panels, one line per layer of ``diag.index[layers]``: each panel plots the
     array named in ``panels`` (``(array, title)``) against the recorded epochs."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.4), squeeze=False)
     for ax, (name, title) in zip(axes[0], panels):
         if np.isnan(diag.arrays[name]).all():           # e.g. saturation of rectifiers: not defined
@@ -172,7 +173,7 @@ def plot_gradient_norms(diag: Diagnostics) -> Any:
 
 def plot_decision_regions(net: Any, pre: Any, X: np.ndarray, y: np.ndarray, resolution: int = 300) -> Any:
     """The predicted class over a grid covering ``X`` (2-D raw features), with the points on top."""
-    plt = _pyplot()
+    plt = pyplot()
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = 0.08 * (hi - lo)
     gx, gy = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution),
@@ -197,7 +198,7 @@ def _png(fig: Any, path: Path) -> bytes:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # epochs are whole numbers
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     data = buffer.getvalue()
     path.write_bytes(data)
     return data

@@ -108,6 +108,18 @@ def build_schedule(config: dict[str, Any], steps_per_epoch: int) -> optim.Schedu
     return optim.ConstantLR(lr)
 
 
+def write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str] | None = None) -> None:
+    """Write ``rows`` as CSV to a temporary name, then rename: a reader never sees half a table.
+    ``fields`` defaults to every key, in order of first appearance; others are ignored."""
+    fields = fields or list(dict.fromkeys(key for row in rows for key in row))
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
 class RunDirectoryWriter(Callback):
     """Rewrites ``metrics.csv`` after every epoch, so an interrupted run keeps its curve."""
 
@@ -115,12 +127,7 @@ class RunDirectoryWriter(Callback):
         self.path = out / "metrics.csv"
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, float]) -> None:
-        tmp = self.path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=METRIC_KEYS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(trainer.history)
-        os.replace(tmp, self.path)
+        write_csv(self.path, trainer.history, list(METRIC_KEYS))
 
 
 class ProgressBar(Callback):
@@ -219,10 +226,7 @@ def pretrain_phase(config: dict[str, Any], net: Sequential, X: np.ndarray, out: 
 
     def on_epoch(block: int, epoch: int, error: float) -> None:
         rows.append({"block": block, "epoch": epoch, "reconstruction_error": error})
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["block", "epoch", "reconstruction_error"])
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(path, rows)
         if show:
             print(f"pre-training ({config['pretrain']}) block {block} epoch {epoch}/{config['pretrain_epochs']}: "
                   f"reconstruction error {error:.4f}", file=sys.stderr)

@@ -8,7 +8,6 @@ The run directory holds ``config.json``, ``pretrain.csv`` (block, epoch, reconst
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import time
@@ -19,6 +18,7 @@ import numpy as np
 
 from mlplab.data import Preprocessor, load_dataset
 from mlplab.network import save
+from mlplab.run import write_csv
 from mlplab.pretrain import (deep_autoencoder, fine_tune_autoencoder, pca_reconstruction, pixel_mse,
                              pretrain_autoencoder, reconstruct)
 from mlplab.validation import check_choice, check_positive_int
@@ -27,13 +27,6 @@ DEFAULTS: dict[str, Any] = {"data": "fashion-mnist", "data_dir": None, "hidden":
                             "activation": "sigmoid", "pretrain": "autoencoder", "pretrain_epochs": 2,
                             "pretrain_lr": 1e-3, "epochs": 10, "lr": 1e-3, "batch_size": 100, "train_limit": 0,
                             "seed": 0, "dtype": "float32", "out": "runs/autoencoder"}
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> dict[str, Any]:
@@ -64,7 +57,7 @@ def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> di
     if config["pretrain"] != "none":
         def on_pretrain_epoch(block: int, epoch: int, error: float) -> None:
             pretrain_rows.append({"block": block, "epoch": epoch, "reconstruction_error": error})
-            _write_csv(out / "pretrain.csv", pretrain_rows)
+            write_csv(out / "pretrain.csv", pretrain_rows)
             say(f"pre-training block {block} epoch {epoch}: reconstruction error {error:.4f}")
         pretrain_autoencoder(model, X, config["pretrain"], epochs=config["pretrain_epochs"], lr=config["pretrain_lr"],
                              batch_size=config["batch_size"], seed=config["seed"], on_epoch=on_pretrain_epoch)
@@ -74,7 +67,7 @@ def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> di
     def on_epoch(epoch: int, objective: float) -> None:
         metrics.append({"epoch": epoch, "train_objective": objective,
                         "test_mse": pixel_mse(X_test, reconstruct(model, X_test, loss))})
-        _write_csv(out / "metrics.csv", metrics)
+        write_csv(out / "metrics.csv", metrics)
         say(f"fine-tuning epoch {epoch}/{config['epochs']}: objective {objective:.3f}, "
             f"test MSE {metrics[-1]['test_mse']:.5f}")
 
@@ -98,8 +91,8 @@ def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> di
 
 
 def _plot_reconstructions(X: np.ndarray, X_hat: np.ndarray, pca: np.ndarray, path: Path, code: int) -> None:
-    from mlplab.report import _pyplot
-    plt = _pyplot()
+    from mlplab.report import pyplot
+    plt = pyplot()
     side = int(round(X.shape[1] ** 0.5))
     if side * side != X.shape[1]:
         return

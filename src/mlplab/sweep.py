@@ -237,11 +237,8 @@ def gather(cells: list[Cell], out: Path) -> list[dict[str, Any]]:
             row[f"{metric}_mean"] = statistics.mean(values) if values else math.nan
             row[f"{metric}_std"] = statistics.stdev(values) if len(values) > 1 else math.nan
         rows.append(row)
-    fields = list(dict.fromkeys(k for row in rows for k in row))
-    with open(out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    from mlplab.run import write_csv
+    write_csv(out / "results.csv", rows)
     (out / "results.md").write_text(results_markdown(rows))
     return rows
 

@@ -146,8 +146,8 @@ def steps_to(losses: list[float], target: float, window: int = 20) -> float:
 def plot_loss_curves(curves: dict[str, list[float]], target: float | None = None, log: bool = False,
                      window: int = 20) -> Any:
     """Training loss per update (running mean of ``window``), one line per label."""
-    from mlplab.report import _pyplot
-    fig, ax = _pyplot().subplots(figsize=(7.5, 4))
+    from mlplab.report import pyplot
+    fig, ax = pyplot().subplots(figsize=(7.5, 4))
     for label, losses in curves.items():
         ax.plot(np.convolve(losses, np.ones(window) / window, mode="valid"), label=label)
     if target is not None:

@@ -136,8 +136,8 @@ def _drift(watch: Watch) -> float:
 
 
 def _figures(curves, sets, out: Path, result: Result) -> None:
-    from mlplab.report import _pyplot, save_figure
-    plt = _pyplot()
+    from mlplab.report import pyplot, save_figure
+    plt = pyplot()
     fig, axes = plt.subplots(1, 1 + len(sets), figsize=(5 * (1 + len(sets)), 3.6), squeeze=False)
     for data in sets:
         for bn, style in ((False, "--"), (True, "-")):

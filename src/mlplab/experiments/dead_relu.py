@@ -121,8 +121,8 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
     result.claims.append(Claim("A small positive bias (0.01) reduces deaths (by more than the spread over seeds)",
                                f"dead at the end with lr 2: bias 0 {mean_spread(zero)}, bias 0.01 {mean_spread(small)}",
                                bool(small) and bool(zero) and np.mean(zero) - np.mean(small) > spread))
-    from mlplab.report import _pyplot
-    plt = _pyplot()
+    from mlplab.report import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for label in CONFIGS:
         if found[label]:

@@ -172,8 +172,8 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
 
 
 def _plot_prediction(records: dict, n: int, depth: int):
-    from mlplab.report import _pyplot
-    plt = _pyplot()
+    from mlplab.report import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     k = np.arange(1, depth + 1)
     shown = [(key, recs) for key, recs in records.items()

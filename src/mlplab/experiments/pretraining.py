@@ -76,8 +76,8 @@ def run(out: Path, seeds: int = 5, quick: bool = False) -> Result:
                             "momentum 0.9): 1,000 sigmoid outputs near 0.5 make the output layer's curvature ~250x "
                             "larger, so its steps oscillate and the loss sits at ln 10; at lr 0.01 it learns, but "
                             "slowly (about 0.3-0.45 training error after the same epochs). Not tuned further.")
-    from mlplab.report import _pyplot
-    plt = _pyplot()
+    from mlplab.report import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for p, label in ((False, "random"), (True, "pre-trained")):
         means = [np.mean(test_err[(d, p)]) for d in depths]
