@@ -81,7 +81,7 @@ def test_a_diverging_cell_is_a_result_not_a_crash(tmp_path):
     assert [(row["config"], row["n"], row["diverged"]) for row in rows] == [("lr=0.1", 1, 0), ("lr=1e+30", 1, 1)]
     assert math.isnan(rows[1]["test_accuracy_mean"]) and rows[0]["test_accuracy_mean"] > 0.5
     summary = json.loads((tmp_path / "out" / "runs" / "lr=1e+30" / "seed0" / "summary.json").read_text())
-    assert summary["diverged"] and "loss became" in summary["error"]
+    assert summary["diverged"]["step"] == 2 and "loss became" in summary["diverged"]["message"]
 
 
 def test_ray_gives_the_same_table_as_the_local_pool(spec, tmp_path):

@@ -103,8 +103,8 @@ def test_trainer_refuses_bad_settings():
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         Trainer(net, ml.optim.SGD(lr=0.1), loss="hinge")
     with pytest.raises(ValueError, match="patience .* needs a validation split"):
-        Trainer(net, ml.optim.SGD(lr=0.1), patience=2).fit(np.zeros((4, 2)), np.zeros(4, dtype=int))
-    with pytest.raises(ValueError, match=r"train labels must have 4 rows to match X"):
+        Trainer(net, ml.optim.SGD(lr=0.1), patience=2, batch_size=2).fit(np.zeros((4, 2)), np.zeros(4, dtype=int))
+    with pytest.raises(ValueError, match=r"train labels must have shape \(4,\) to match X"):
         Trainer(net, ml.optim.SGD(lr=0.1)).fit(np.zeros((4, 2)), np.zeros(3, dtype=int))
 
 

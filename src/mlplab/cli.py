@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train.add_argument("--config", help="a TOML file with the same keys as the flags (flags override it)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.add_argument("--overwrite", action="store_true", help="replace the run in a non-empty --out folder "
+                                                                   "(its run files; other files stay)")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     _add_config_flags(train)
 
@@ -114,7 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.config:
         file_values.update(read_toml(args.config))
     config = resolve(file_values, flags)
-    summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None)
+    summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None,
+                        overwrite=args.overwrite)
     print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
           f"epochs {summary['epochs']}  train time {summary['train_seconds']:.1f}s  -> {config['out']}")
     return 0
@@ -277,7 +280,7 @@ def _print_table(header: list[str], rows: list[list[Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mlplab.train import TrainingDiverged
+    from mlplab.train import TrainingDiverged, TrainingInterrupted
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
@@ -294,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:                     # the machine's fault (disk full, permissions), not the input's
         print(f"mlplab {args.command}: error: {err.strerror or err}", file=sys.stderr)
         return 1
+    except TrainingInterrupted as err:
+        run_dir = getattr(args, "out", None) or getattr(args, "resume", None)
+        again = f"; continue with: mlplab train --resume {run_dir}" if err.checkpoint and run_dir else ""
+        print(f"mlplab: {err}{again}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("mlplab: interrupted; the last checkpoint is kept", file=sys.stderr)
         return 130

@@ -83,6 +83,8 @@ def coerce(name: str, value: Any) -> Any:
                 value = [value]
             if not isinstance(value, list):
                 raise TypeError
+            if any(isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()) for v in value):
+                raise TypeError
             value = [int(v) for v in value]
         elif key.kind is bool:
             if isinstance(value, str):
@@ -119,9 +121,20 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(f"config: no file at {str(path)!r}") from None
     except tomllib.TOMLDecodeError as err:
         raise ValueError(f"config {str(path)!r} is not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"config {str(path)!r} is not valid TOML: not UTF-8 text ({err.reason} at byte "
+                         f"{err.start})") from None
+    except IsADirectoryError:
+        raise ValueError(f"config {str(path)!r} is a folder, not a TOML file") from None
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
         raise ValueError(f"config {str(path)!r}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(KEYS)}")
+    for name, value in table.items():        # TOML has types: a file's value must already be of the right one
+        kind = KEYS[name].kind
+        expected = {float: (int, float), list: (list, int), int: (int,), bool: (bool,), str: (str,)}[kind]
+        if not isinstance(value, expected) or (kind is not bool and isinstance(value, bool)):
+            raise ValueError(f"config {str(path)!r}: key {name!r} must be {kind.__name__}, "
+                             f"got {type(value).__name__} {value!r}")
     return {name: coerce(name, value) for name, value in table.items()}
 
 
@@ -130,6 +143,49 @@ def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> dict[st
     config = {name: key.default for name, key in KEYS.items()}
     config.update(file_values)
     config.update({k: coerce(k, v) for k, v in flag_values.items()})
+    return config
+
+
+# The ranges every numeric key must lie in: (low, high, low_open, high_open); None = unbounded.
+RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
+    "val_fraction": (0, 1, False, True), "train_limit": (0, None, False, False),
+    "bn_momentum": (0, 1, False, False), "dropout": (0, 1, False, True), "maxout_pieces": (1, None, False, False),
+    "lr": (0, None, True, False), "momentum": (0, None, False, False), "beta1": (0, 1, False, True),
+    "beta2": (0, 1, False, True), "weight_decay": (0, None, False, False), "max_grad_norm": (0, None, False, False),
+    "lr_min": (0, None, False, False), "step_epochs": (1, None, False, False), "gamma": (0, None, True, False),
+    "batch_size": (1, None, False, False), "epochs": (1, None, False, False), "l2": (0, None, False, False),
+    "l1": (0, None, False, False), "patience": (0, None, False, False), "pretrain_epochs": (1, None, False, False),
+    "pretrain_lr": (0, None, True, False), "pretrain_noise": (0, None, False, False), "cd_k": (1, None, False, False),
+    "seed": (0, None, False, False), "bias_init": (None, None, False, False),
+}
+
+
+def validate(config: dict[str, Any]) -> dict[str, Any]:
+    """Check every value of a resolved config before anything runs or is written; the error
+    names the key and the value (``lr must be > 0, got -0.1``)."""
+    from mlplab import init
+    from mlplab.validation import check_number, check_positive_int
+    unknown = sorted(set(config) - set(KEYS))
+    if unknown:
+        raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(KEYS)}")
+    for name, (low, high, low_open, high_open) in RANGES.items():
+        check_number(name, config[name], low=low, high=high, low_open=low_open, high_open=high_open)
+    for name, key in KEYS.items():
+        if key.choices and config[name] not in key.choices:
+            raise ValueError(f"unknown {name} {config[name]!r}; valid: {', '.join(key.choices)}")
+    for i, size in enumerate(config["hidden"]):
+        check_positive_int(f"hidden[{i}]", size)
+    if config["init"] not in ("auto", "lsuv"):
+        init.get(config["init"])          # its error lists the valid names
+    if config["schedule"] == "cosine" and config["lr_min"] > config["lr"]:
+        raise ValueError(f"lr_min {config['lr_min']!r} must not exceed lr {config['lr']!r} (cosine schedule)")
+    if config["pretrain"] != "none" and config["activation"] == "maxout":
+        raise ValueError(f"pretrain {config['pretrain']!r} needs Dense hidden blocks; activation 'maxout' has none")
+    if config["pretrain"] == "rbm" and config["batchnorm"]:
+        raise ValueError("pretrain 'rbm' cannot pre-train a network with batch norm (an RBM has no place for it); "
+                         "pass --no-batchnorm or another pretrain method")
+    from mlplab.diagnostics import parse_spec
+    parse_spec(config["diagnostics"])
     return config
 
 

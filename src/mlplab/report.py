@@ -46,15 +46,21 @@ def read_metrics(run_dir: Path, name: str = "metrics.csv") -> list[dict[str, flo
 
 
 # -- the figures: each returns a matplotlib Figure ------------------------------------------------
-def plot_curves(history: list[dict[str, float]]) -> Any:
-    """Loss and accuracy per epoch for the training, validation and test splits."""
+def plot_curves(history: list[dict[str, float]], diverged: dict[str, Any] | None = None) -> Any:
+    """Loss and accuracy per epoch for the training, validation and test splits; a run that
+    diverged gets a red line at the epoch where its loss became NaN/inf."""
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     epochs = [row["epoch"] for row in history]
     for split, style in (("train", "-"), ("val", "--"), ("test", ":")):
-        if f"{split}_loss" in history[0]:
+        if history and f"{split}_loss" in history[0]:
             left.plot(epochs, [row[f"{split}_loss"] for row in history], style, marker=".", label=split)
             right.plot(epochs, [row[f"{split}_accuracy"] for row in history], style, marker=".", label=split)
+    if diverged is not None:
+        for ax in (left, right):
+            ax.axvline(diverged["epoch"], color="red", linewidth=2,
+                       label=f"loss {diverged['loss']} at step {diverged['step']}")
+        left.set_xlim(0, diverged["epoch"] + 0.5)
     for ax, title in ((left, "loss"), (right, "accuracy")):
         ax.set_xlabel("epoch")
         ax.set_title(title)
@@ -237,6 +243,7 @@ table { border-collapse: collapse; font-size: 0.85em; } td, th { border: 1px sol
 table.kv th { text-align: left; background: #f4f4f4; } table.layers td { text-align: right; }
 figure { margin: 1em 0; } figcaption { font-size: 0.85em; color: #555; } img { max-width: 100%; }
 .headline { font-size: 1.25em; margin: 0.8em 0; } .columns { display: flex; gap: 3em; flex-wrap: wrap; }
+.diverged { color: #b00020; font-weight: bold; }
 """
 
 
@@ -259,8 +266,11 @@ def write_report(run_dir: str | os.PathLike) -> Path:
         figures.append(("pretraining", plot_pretraining(pretraining),
                         f"Greedy layer-wise pre-training ({config.get('pretrain')}): each hidden block's "
                         "reconstruction error, block after block, before supervised fine-tuning."))
-    if history:
-        figures.append(("curves", plot_curves(history), "Loss and accuracy per epoch."))
+    diverged = summary.get("diverged") if isinstance(summary.get("diverged"), dict) else None
+    if history or diverged:
+        figures.append(("curves", plot_curves(history, diverged),
+                        "Loss and accuracy per epoch." + (" The red line marks the epoch in which the loss became "
+                                                          f"{diverged['loss']}." if diverged else "")))
     if diag is not None and diag.index["activation_layers"]:
         figures += [
             ("activations", plot_histograms(diag, "act", log_counts=False),
@@ -285,7 +295,11 @@ def write_report(run_dir: str | os.PathLike) -> Path:
         blocks.append(f"<figure id='{name}'><img alt='{name}' src='data:image/png;base64,{data}'>"
                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     headline = ""
-    if "test_accuracy" in summary:
+    if diverged:
+        headline = (f"<p class='headline diverged'>Training diverged: the loss became {html.escape(diverged['loss'])}"
+                    f" in epoch {diverged['epoch']} at update {diverged['step']} (learning rate {diverged['lr']:g}). "
+                    f"The checkpoint of the last completed epoch is kept in <code>checkpoints/last.npz</code>.</p>")
+    elif "test_accuracy" in summary:
         headline = (f"<p class='headline'>Final test accuracy: <b>{summary['test_accuracy']:.4f}</b> "
                     f"(test loss {summary['test_loss']:.4f}) after {summary['epochs']} epochs.</p>")
     results = [(k, summary[k]) for k in ("test_accuracy", "test_loss", "val_accuracy", "epochs", "steps",

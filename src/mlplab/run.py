@@ -12,7 +12,9 @@ import csv
 import functools
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +24,11 @@ import numpy as np
 
 import mlplab
 from mlplab import optim
-from mlplab.config import dumps_toml
+from mlplab.config import dumps_toml, validate
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
 from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
 from mlplab.network import Sequential, load, mlp, save, write_npz_atomic
-from mlplab.train import METRIC_KEYS, Callback, Trainer
+from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged
 
 CHECKPOINT = Path("checkpoints") / "last.npz"
 
@@ -161,42 +163,108 @@ class ProgressBar(Callback):
             print("  ".join(parts) + f"  ({metrics['seconds']:.1f}s)", file=sys.stderr)
 
 
-def train_run(config: dict[str, Any], resume: bool = False, progress: bool | None = None) -> dict[str, Any]:
-    """Train as ``config`` says and fill its run directory; returns the summary."""
+# What a run writes into its folder: `--overwrite` removes exactly these, and leaves anything else.
+RUN_FILES = ("config.toml", "preprocess.npz", "metrics.csv", "pretrain.csv", "checkpoints", "model.npz",
+             "summary.json", "diagnostics.npz", "diagnostics.json", "report.html", "figures")
+
+
+def prepare_output(out: Path, overwrite: bool = False) -> bool:
+    """Make sure ``out`` can take a new run: refuse a non-empty folder unless ``overwrite`` (then
+    the previous run's files go), create it, and prove it writable.  Returns whether it was created."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out {str(out)!r} exists and is not a folder")
+    created = not out.exists()
+    if not created and any(out.iterdir()):
+        if not overwrite:
+            raise ValueError(f"out {str(out)!r} already exists and is not empty; pass --overwrite (API: "
+                             f"overwrite=True) to replace the run there, or choose another --out")
+        remove_run_files(out)
+    try:
+        (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):          # creating a folder is not the same as writing in it
+            pass
+    except OSError as err:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise ValueError(f"out {str(out)!r} is not writable: {err.strerror or err}") from None
+    return created
+
+
+def remove_run_files(out: Path) -> None:
+    for name in RUN_FILES:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def train_run(config: dict[str, Any], resume: bool = False, progress: bool | None = None,
+              overwrite: bool = False) -> dict[str, Any]:
+    """Train as ``config`` says and fill its run directory; returns the summary.
+
+    Everything that can refuse the config (values, data, network) runs before any file is written;
+    a run that fails before its first update leaves no folder behind.  ``out`` must be empty or new
+    unless ``overwrite``.  If the loss becomes NaN/inf, :class:`TrainingDiverged` is raised after
+    ``summary.json`` and the report record where; the last good checkpoint stays.
+    """
     started = time.perf_counter()
+    validate(config)
     out = Path(config["out"])
-    data = prepare_data(config)          # everything that can refuse the config runs before any file is written
+    if resume and not (out / "config.toml").is_file():
+        raise ValueError(f"resume: {str(out)!r} is not an mlplab run folder (no config.toml)")
+    data = prepare_data(config)
     lsuv_rows = data.preprocessor.transform(data.X_train[:LSUV_BATCH], config["dtype"]) \
         if config["init"] == "lsuv" else None
     net = build_network(config, data.X_train.shape[1], data.dataset.n_classes, lsuv_rows)
+    check_batches(config, data.X_train.shape[0])
     optimizer = build_optimizer(config)
     steps_per_epoch = -(-data.X_train.shape[0] // config["batch_size"])
     schedule = build_schedule(config, steps_per_epoch)
     diagnostics = parse_spec(config["diagnostics"])
-    (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
-    (out / "config.toml").write_text(dumps_toml(config))
-    write_npz_atomic(out / "preprocess.npz", data.preprocessor.to_arrays())
-    transform = functools.partial(data.preprocessor.transform, dtype=net.dtype)
-    callbacks: list[Callback] = [RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)]
-    if diagnostics is not None:
-        every, probe_size = diagnostics
-        chosen = np.sort(np.random.default_rng([config["seed"], 1]).permutation(data.X_train.shape[0])[:probe_size])
-        callbacks.insert(0, DiagnosticsRecorder(transform(data.X_train[chosen]), data.y_train[chosen], every,
-                                                run_dir=out))
-    frozen: list[int] = []
-    pretrain_summary = None
-    if config["pretrain"] != "none":
-        if not resume:                   # a resumed run's weights come from its checkpoint
-            pretrain_summary = pretrain_phase(config, net, transform(data.X_train), out, progress)
-        if config["freeze_pretrained"]:
-            from mlplab.pretrain import hidden_blocks
-            frozen = [i for block in hidden_blocks(net) for i in block]
-    trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"], l2=config["l2"],
-                      l1=config["l1"], schedule=schedule, seed=config["seed"],
-                      patience=config["patience"] or None, checkpoint_path=out / CHECKPOINT,
-                      callbacks=callbacks, transform=transform, freeze=frozen)
-    trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test,
-                resume_from=out / CHECKPOINT if resume else None)
+    created = False if resume else prepare_output(out, overwrite)
+    trainer: Trainer | None = None
+    try:
+        (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out / "config.toml", dumps_toml(config))
+        write_npz_atomic(out / "preprocess.npz", data.preprocessor.to_arrays())
+        transform = functools.partial(data.preprocessor.transform, dtype=net.dtype)
+        callbacks: list[Callback] = [RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)]
+        if diagnostics is not None:
+            every, probe_size = diagnostics
+            chosen = np.sort(np.random.default_rng([config["seed"], 1]).permutation(data.X_train.shape[0])[:probe_size])
+            callbacks.insert(0, DiagnosticsRecorder(transform(data.X_train[chosen]), data.y_train[chosen], every,
+                                                    run_dir=out))
+        frozen: list[int] = []
+        pretrain_summary = None
+        if config["pretrain"] != "none":
+            if not resume:                   # a resumed run's weights come from its checkpoint
+                pretrain_summary = pretrain_phase(config, net, transform(data.X_train), out, progress)
+            if config["freeze_pretrained"]:
+                from mlplab.pretrain import hidden_blocks
+                frozen = [i for block in hidden_blocks(net) for i in block]
+        trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"],
+                          l2=config["l2"], l1=config["l1"], schedule=schedule, seed=config["seed"],
+                          patience=config["patience"] or None, checkpoint_path=out / CHECKPOINT,
+                          callbacks=callbacks, transform=transform, freeze=frozen)
+        checkpoint = out / CHECKPOINT
+        trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test,
+                    resume_from=checkpoint if resume and checkpoint.is_file() else None)
+    except TrainingDiverged as err:
+        record_divergence(out, err, config)
+        raise
+    except Exception:
+        if not resume and (trainer is None or trainer.step == 0):     # nothing worth keeping: leave no trace
+            remove_run_files(out)
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+        raise
     save(net, out / "model.npz")
     test_loss, test_accuracy = trainer.evaluate(*data.test)
     summary = {"test_accuracy": test_accuracy, "test_loss": test_loss, "epochs": trainer.epoch,
@@ -208,11 +276,30 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
         summary["val_accuracy"] = trainer.history[-1].get("val_accuracy")
     if pretrain_summary is not None:
         summary["pretrain"] = pretrain_summary
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     if config["report"]:
         from mlplab.report import write_report      # matplotlib is imported only here
         write_report(out)
     return summary
+
+
+def check_batches(config: dict[str, Any], n_train: int) -> None:
+    """A batch size the training set can fill, and never a batch norm batch of one."""
+    if config["batch_size"] > n_train:
+        raise ValueError(f"batch_size {config['batch_size']} is larger than the {n_train} training examples")
+    if config["batchnorm"] and config["batch_size"] == 1:
+        raise ValueError("batch_size 1 with batchnorm: batch norm needs at least 2 examples per training batch "
+                         "(its variance over one example is 0); use a larger batch or --no-batchnorm")
+
+
+def record_divergence(out: Path, err: TrainingDiverged, config: dict[str, Any]) -> None:
+    """Say in ``summary.json`` (and the report) where the loss blew up; the checkpoint is untouched."""
+    summary = {"diverged": {"epoch": err.epoch, "step": err.step, "lr": err.lr, "loss": str(err.loss),
+                            "message": str(err)}, "mlplab_version": mlplab.__version__}
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    if config["report"]:
+        from mlplab.report import write_report
+        write_report(out)
 
 
 def pretrain_phase(config: dict[str, Any], net: Sequential, X: np.ndarray, out: Path,

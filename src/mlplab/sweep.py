@@ -127,11 +127,9 @@ def run_cell(config: dict[str, Any]) -> dict[str, Any]:
     from mlplab.train import TrainingDiverged
     config = {k: v for k, v in config.items() if k in KEYS}
     try:
-        return train_run(config, progress=False)
-    except TrainingDiverged as err:
-        summary = {"diverged": True, "error": str(err)}
-        (Path(config["out"]) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        return summary
+        return train_run(config, progress=False, overwrite=True)     # an unfinished cell starts again
+    except TrainingDiverged:                  # train_run recorded where in the cell's summary.json
+        return json.loads((Path(config["out"]) / "summary.json").read_text())
 
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -19,7 +21,7 @@ from mlplab import backend as B
 from mlplab.losses import LOSSES, layer_weight_penalty, weight_penalty
 from mlplab.network import Sequential, assign_model_arrays, model_arrays, read_npz, write_npz_atomic
 from mlplab.optim import Optimizer, Schedule
-from mlplab.validation import check_choice, check_number, check_positive_int
+from mlplab.validation import check_choice, check_labels, check_number, check_positive_int
 
 Split = tuple[np.ndarray, np.ndarray]
 METRIC_KEYS = ("epoch", "step", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
@@ -28,6 +30,19 @@ METRIC_KEYS = ("epoch", "step", "lr", "train_loss", "train_accuracy", "val_loss"
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message names where and at which learning rate."""
+
+    def __init__(self, message: str, *, epoch: int, step: int, lr: float, loss: float) -> None:
+        super().__init__(message)
+        self.epoch, self.step, self.lr, self.loss = epoch, step, lr, loss
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) arrived: the trainer finished the update under way, saved a checkpoint when it
+    has a path for one, and stopped.  A ``KeyboardInterrupt``, so code that knows only that still stops."""
+
+    def __init__(self, message: str, checkpoint: str | None) -> None:
+        super().__init__(message)
+        self.checkpoint = checkpoint
 
 
 class Callback:
@@ -103,6 +118,8 @@ class Trainer:
         self.fold_gradients = True
         """False keeps every ``dJ/dW`` in the layers' ``grads`` (for callbacks that read them)."""
         self._layer_keys: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._partial: dict[str, float] | None = None   # an epoch stopped midway (Ctrl-C): where and its sums
+        self._interrupted = False
 
     # -- data --------------------------------------------------------------------------------
     def _prepare(self, name: str, split: Split | None) -> Split | None:
@@ -116,9 +133,15 @@ class Trainer:
         for start in range(0, X.shape[0], 10000):    # validated once here, so batches skip the check
             self.net.check_input(self._batch(X[start:start + 10000]))
         y = np.asarray(y)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"{name} labels must have {X.shape[0]} rows to match X, got shape {y.shape}")
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"{name} labels must have shape ({X.shape[0]},) to match X, got shape {y.shape}")
+        if self.loss_fn is LOSSES["softmax_cross_entropy"]:
+            check_labels(f"{name} labels", y, X.shape[0], self._n_outputs())
         return B.xp.asarray(X), B.xp.asarray(y)
+
+    def _n_outputs(self) -> int:
+        last = next(layer for layer in reversed(self.net.layers) if hasattr(layer, "out_features"))
+        return int(last.out_features)
 
     def _batch(self, X: Any) -> Any:
         return X if self.transform is None else self.transform(X)
@@ -136,6 +159,11 @@ class Trainer:
         """Train until ``epochs`` are done (or early stopping); returns the metrics history."""
         train = self._prepare("train", (X, y))
         n, has_bn = train[0].shape[0], any("running_mean" in layer.buffers for layer in self.net.layers)
+        if self.batch_size > n:
+            raise ValueError(f"batch_size {self.batch_size} is larger than the {n} training examples")
+        if has_bn and self.batch_size == 1:
+            raise ValueError("batch_size 1 with batch norm: it needs at least 2 examples per training batch "
+                             "(its variance over one example is 0)")
         # batch norm cannot train on one example: a last batch of one is skipped
         self.steps_per_epoch = -(-n // self.batch_size) - (1 if has_bn and n % self.batch_size == 1 else 0)
         val, test = self._prepare("val", val), self._prepare("test", test)
@@ -143,20 +171,24 @@ class Trainer:
             raise ValueError("patience (early stopping) needs a validation split: pass val=(X_val, y_val)")
         if resume_from is not None:
             self.load_checkpoint(resume_from)
+        elif self.checkpoint_path and self.step == 0:
+            self.save_checkpoint(self.checkpoint_path)      # a run killed in its first epoch can resume too
         for callback in self.callbacks:
             callback.on_train_begin(self)
-        while self.epoch < self.epochs and not self.stopped_early:
-            metrics = self._run_epoch(*train)
-            for name, split in (("val", val), ("test", test)):
-                if split is not None:
-                    metrics[f"{name}_loss"], metrics[f"{name}_accuracy"] = self._evaluate(*split)
-            self.epoch += 1
-            self.history.append(metrics)
-            self._early_stopping(metrics)
-            if self.checkpoint_path:
-                self.save_checkpoint(self.checkpoint_path)
-            for callback in self.callbacks:
-                callback.on_epoch_end(self, self.epoch, metrics)
+        with self._catching_ctrl_c():
+            while self.epoch < self.epochs and not self.stopped_early:
+                metrics = self._run_epoch(*train)
+                for name, split in (("val", val), ("test", test)):
+                    if split is not None:
+                        metrics[f"{name}_loss"], metrics[f"{name}_accuracy"] = self._evaluate(*split)
+                self.epoch += 1
+                self.history.append(metrics)
+                self._early_stopping(metrics)
+                if self.checkpoint_path:
+                    self.save_checkpoint(self.checkpoint_path)
+                for callback in self.callbacks:
+                    callback.on_epoch_end(self, self.epoch, metrics)
+                self._stop_if_interrupted()
         if self.best_params is not None:
             for key, value in self.best_params.items():
                 self.net.params.get(key, self.net.buffers.get(key))[...] = value
@@ -164,22 +196,62 @@ class Trainer:
             callback.on_train_end(self)
         return self.history
 
+    def _catching_ctrl_c(self) -> Any:
+        """While training, Ctrl-C only sets a flag: the update under way finishes (an interrupt between
+        two layers' updates would leave a half-updated network), then the loop saves and stops."""
+        trainer = self
+
+        class Catching:
+            def __enter__(self) -> None:
+                self.previous = None
+                if threading.current_thread() is threading.main_thread():
+                    self.previous = signal.signal(signal.SIGINT, lambda signum, frame: trainer._request_stop())
+
+            def __exit__(self, *exc: Any) -> None:
+                if self.previous is not None:
+                    signal.signal(signal.SIGINT, self.previous)
+                trainer._interrupted = False
+        return Catching()
+
+    def _request_stop(self) -> None:
+        self._interrupted = True
+
+    def _stop_if_interrupted(self) -> None:
+        if not self._interrupted:
+            return
+        saved = None
+        if self.checkpoint_path:
+            self.save_checkpoint(self.checkpoint_path)
+            saved = self.checkpoint_path
+        where = f"epoch {self.epoch + 1 if self._partial else self.epoch}, after update {self.step}"
+        raise TrainingInterrupted(f"interrupted in {where}; "
+                                  + (f"checkpoint saved to {saved!r}" if saved else "no checkpoint path was given"),
+                                  saved)
+
     def _run_epoch(self, X: Any, y: Any) -> dict[str, float]:
         n = X.shape[0]
         order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
         started = time.perf_counter()
-        loss_sum, correct, seen = 0.0, 0, 0
+        partial, self._partial = self._partial or {}, None       # resuming an epoch stopped midway
+        loss_sum, correct, seen = partial.get("loss_sum", 0.0), int(partial.get("correct", 0)), \
+            int(partial.get("seen", 0))
+        first = int(partial.get("batch", 0))
         with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported below, not warned about
-            for start in range(0, self.steps_per_epoch * self.batch_size, self.batch_size):
-                index = order[start:start + self.batch_size]
+            for batch in range(first, self.steps_per_epoch):
+                index = order[batch * self.batch_size:(batch + 1) * self.batch_size]
                 for callback in self.callbacks:
                     callback.on_batch_begin(self, self.step)
                 loss, hits = self._step(self._batch(X[index]), y[index])
                 loss_sum += loss * index.size
                 correct += hits
                 seen += index.size
-        seconds = time.perf_counter() - started
-        self.train_seconds += seconds
+                if self._interrupted and batch + 1 < self.steps_per_epoch:
+                    self._partial = {"batch": batch + 1, "loss_sum": loss_sum, "correct": correct, "seen": seen,
+                                     "seconds": partial.get("seconds", 0.0) + time.perf_counter() - started}
+                    self.train_seconds += time.perf_counter() - started
+                    self._stop_if_interrupted()
+        seconds = time.perf_counter() - started + partial.get("seconds", 0.0)
+        self.train_seconds += time.perf_counter() - started
         return {"epoch": self.epoch + 1, "step": self.step, "lr": self.optimizer.lr,
                 "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1), "seconds": seconds}
 
@@ -194,7 +266,8 @@ class Trainer:
         if not math.isfinite(loss):
             kept = f"; the last good checkpoint {self.checkpoint_path!r} is kept" if self.checkpoint_path else ""
             raise TrainingDiverged(f"loss became {loss} at epoch {self.epoch + 1}, step {self.step + 1} "
-                                   f"(learning rate {opt.lr:g}){kept}")
+                                   f"(learning rate {opt.lr:g}){kept}", epoch=self.epoch + 1, step=self.step + 1,
+                                   lr=float(opt.lr), loss=loss)
         if opt.max_grad_norm is None:      # update each layer as soon as its gradients exist
             opt.begin_step()
             self._penalty = 0.0
@@ -270,7 +343,8 @@ class Trainer:
                  "bad_epochs": self.bad_epochs, "stopped_early": self.stopped_early,
                  "train_seconds": self.train_seconds, "optimizer": type(self.optimizer).__name__,
                  "optimizer_steps": self.optimizer.steps, "lr": self.optimizer.lr,
-                 "rng_states": {str(i): rng.bit_generator.state for i, rng in self._rng_layers()}}
+                 "rng_states": {str(i): rng.bit_generator.state for i, rng in self._rng_layers()},
+                 "partial_epoch": self._partial}
         arrays = model_arrays(self.net)
         arrays["__trainer__"] = np.array(json.dumps(state))
         arrays.update({f"optim:{k}": B.to_numpy(v) for k, v in self.optimizer.state_arrays().items()})
@@ -304,6 +378,7 @@ class Trainer:
         self.best_val_loss = math.inf if state["best_val_loss"] is None else state["best_val_loss"]
         self.bad_epochs, self.stopped_early = state["bad_epochs"], state["stopped_early"]
         self.train_seconds = state["train_seconds"]
+        self._partial = state.get("partial_epoch")
 
 
 def evaluate_batches(net: Sequential, X: Any, y: Any, loss_fn: Callable = LOSSES["softmax_cross_entropy"],
