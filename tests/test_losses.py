@@ -83,7 +83,7 @@ def test_cross_entropy_refuses_bad_labels(labels, error, message):
 
 
 def test_losses_refuse_nan_and_mismatched_targets():
-    with pytest.raises(ValueError, match="logits contains NaN or inf"):
+    with pytest.raises(ValueError, match="logits contains (nan|inf) at row"):
         CE(np.array([[0.0, np.nan]]), np.array([0]))
     with pytest.raises(ValueError, match="targets must have the shape of the predictions"):
         ml.losses.mean_squared_error(np.zeros((2, 3)), np.zeros((3, 2)))

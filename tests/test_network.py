@@ -140,8 +140,8 @@ def test_missing_file_is_named(tmp_path):
 @pytest.mark.parametrize("x, error, message", [
     (np.zeros((4, 3)), ValueError, r"x must have 5 features \(columns\), got shape \(4, 3\)"),
     (np.zeros(5), ValueError, r"x must be 2-D, got shape \(5,\)"),
-    (np.full((2, 5), np.nan), ValueError, "x contains NaN or inf"),
-    (np.full((2, 5), np.inf), ValueError, "x contains NaN or inf"),
+    (np.full((2, 5), np.nan), ValueError, "x contains nan at row 0, column 0"),
+    (np.full((2, 5), np.inf), ValueError, "x contains inf at row 0, column 0"),
     (np.zeros((2, 5), dtype=complex), TypeError, "x must hold real numbers, got dtype complex128"),
     (np.array([["a"] * 5]), TypeError, "x must hold real numbers"),
     ("hello", TypeError, "x must be an array, got str"),

@@ -21,7 +21,7 @@ from mlplab import backend as B
 from mlplab.losses import LOSSES, layer_weight_penalty, weight_penalty
 from mlplab.network import Sequential, assign_model_arrays, model_arrays, read_npz, write_npz_atomic
 from mlplab.optim import Optimizer, Schedule
-from mlplab.validation import check_choice, check_labels, check_number, check_positive_int
+from mlplab.validation import check_choice, check_float_array, check_labels, check_number, check_positive_int
 
 Split = tuple[np.ndarray, np.ndarray]
 METRIC_KEYS = ("epoch", "step", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
@@ -126,12 +126,15 @@ class Trainer:
         if split is None:
             return None
         X, y = split
-        if self.transform is None:
-            X = np.ascontiguousarray(X, dtype=self.net.dtype)   # one conversion, never one per epoch
+        if self.transform is None:                   # one conversion, never one per epoch
+            X = np.ascontiguousarray(check_float_array(f"{name} X", X, dtype=self.net.dtype))
         if X.ndim != 2 or X.shape[0] == 0:
             raise ValueError(f"{name} X must be a non-empty 2-D array, got shape {X.shape}")
         for start in range(0, X.shape[0], 10000):    # validated once here, so batches skip the check
-            self.net.check_input(self._batch(X[start:start + 10000]))
+            try:
+                self.net.check_input(self._batch(X[start:start + 10000]))
+            except ValueError as err:
+                raise ValueError(f"{name} X rows from {start}: {err}") from None
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ValueError(f"{name} labels must have shape ({X.shape[0]},) to match X, got shape {y.shape}")

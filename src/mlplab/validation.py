@@ -47,7 +47,11 @@ def check_float_array(name: str, x: Any, *, ndim: int | None = None, dtype: Any 
     Integer and boolean arrays are converted (uint8 images are common); complex,
     object and string arrays are refused, as are NaN/inf values when ``finite``.
     """
-    arr = x if isinstance(x, B.xp.ndarray) else B.xp.asarray(x) if _is_array_like(x) else None
+    try:
+        arr = x if isinstance(x, B.xp.ndarray) else B.xp.asarray(x) if _is_array_like(x) else None
+    except ValueError:
+        raise ValueError(f"{name} is ragged: its rows have different lengths "
+                         f"({sorted({len(row) for row in x if hasattr(row, '__len__')})})") from None
     if arr is None:
         raise TypeError(f"{name} must be an array, got {type(x).__name__}")
     if arr.dtype.kind not in "biuf":
@@ -57,8 +61,16 @@ def check_float_array(name: str, x: Any, *, ndim: int | None = None, dtype: Any 
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
     if finite and arr.dtype.kind == "f" and not bool(B.xp.isfinite(arr).all()):
-        raise ValueError(f"{name} contains NaN or inf values")
+        raise ValueError(f"{name} contains {first_non_finite(arr)}")
     return arr
+
+
+def first_non_finite(arr: Any) -> str:
+    """Where the first NaN/inf of ``arr`` is: ``"nan at row 7, column 1"`` (for a clear error)."""
+    position = tuple(int(i) for i in np.argwhere(~np.isfinite(B.to_numpy(arr)))[0])
+    value = float(B.to_numpy(arr)[position])
+    where = f"row {position[0]}, column {position[1]}" if len(position) == 2 else f"index {position}"
+    return f"{value} at {where}"
 
 
 def check_labels(name: str, labels: Any, n: int, n_classes: int) -> Any:

@@ -14,7 +14,7 @@ import numpy as np
 from mlplab.backend import make_rng
 from mlplab.data.idx import load_idx_pair
 from mlplab.data.toy import TOY_SETS
-from mlplab.validation import check_number
+from mlplab.validation import check_number, first_non_finite
 
 DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -149,6 +149,11 @@ def load_file(path: str | os.PathLike, seed: int = 0, test_fraction: float = 0.2
             rows = [row for row in csv.reader(f) if row]
         if rows and not _is_number(rows[0][-1]):
             rows = rows[1:]                       # a header line
+        lengths = [len(row) for row in rows]
+        if len(set(lengths)) > 1:
+            bad = next(i for i, n in enumerate(lengths) if n != lengths[0])
+            raise ValueError(f"data {str(path)!r} is ragged: row {bad + 1} has {lengths[bad]} values, row 1 has "
+                             f"{lengths[0]} (rows after a header line counted from 1)")
         try:
             table = np.array(rows, dtype=np.float64)
         except ValueError as err:
@@ -172,17 +177,25 @@ def _check_xy(path: Path, part: str, X: np.ndarray, y: np.ndarray) -> tuple[np.n
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
         raise TypeError(f"data {str(path)!r}: X_{part} must hold numbers, got dtype {X.dtype}")
-    X = X.reshape(X.shape[0], -1).astype(np.float64) if X.ndim > 1 else X.astype(np.float64)[:, None]
+    if X.ndim < 2:
+        raise ValueError(f"data {str(path)!r}: X_{part} must be 2-D (examples, features) or images (examples, "
+                         f"rows, cols), got shape {X.shape}; one feature per example is X.reshape(-1, 1)")
+    if X.shape[0] == 0:
+        raise ValueError(f"data {str(path)!r}: X_{part} holds no examples (shape {X.shape})")
+    X = X.reshape(X.shape[0], -1).astype(np.float64)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"data {str(path)!r}: y_{part} must be 1-D with {X.shape[0]} labels, got shape {y.shape}")
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"data {str(path)!r}: y_{part} must hold integer class labels, got dtype {y.dtype}")
     if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
-        raise ValueError(f"data {str(path)!r}: y_{part} must hold integer class labels")
+        bad = y[np.flatnonzero(np.mod(y, 1) != 0)[0]]
+        raise ValueError(f"data {str(path)!r}: y_{part} must hold integer class labels, got {float(bad)!r}")
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
         raise ValueError(f"data {str(path)!r}: y_{part} has a negative label {int(y.min())}")
     if not np.isfinite(X).all():
-        raise ValueError(f"data {str(path)!r}: X_{part} contains NaN or inf values")
+        raise ValueError(f"data {str(path)!r}: X_{part} contains {first_non_finite(X)}")
     return X, y
 
 
