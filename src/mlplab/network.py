@@ -15,7 +15,7 @@ from mlplab import backend as B
 from mlplab.init import InitSpec
 from mlplab.layers import (ELU, LAYER_TYPES, BatchNorm, Dense, Dropout, Layer, LeakyReLU, Maxout, PReLU, ReLU, Softsign,
                            Sigmoid, Tanh)
-from mlplab.validation import check_choice, check_float_array, check_number, check_positive_int
+from mlplab.validation import check_choice, check_float_array, check_number, check_positive_int, first_non_finite
 
 FORMAT_VERSION = 1
 
@@ -248,7 +248,7 @@ def read_npz(path: str | os.PathLike, what: str = "mlplab model") -> dict[str, n
     if os.path.isfile(path) and not zipfile.is_zipfile(path):
         raise ValueError(f"path {path!r} is not a readable .npz {what} (not a zip archive)")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:   # our handle: closed on any error
             return {name: data[name] for name in data.files}
     except FileNotFoundError:
         raise FileNotFoundError(f"path: no {what} file at {path!r}") from None
@@ -257,8 +257,9 @@ def read_npz(path: str | os.PathLike, what: str = "mlplab model") -> dict[str, n
             raise ValueError(f"path {path!r} holds a pickled object; mlplab files never do, "
                              f"and it is refused (loading would run code)") from None
         raise ValueError(f"path {path!r} is not a readable {what}: {err}") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as err:
-        raise ValueError(f"path {path!r} is not a readable .npz {what}: {err}") from None
+    except Exception as err:    # zipfile and NumPy raise a zoo (BadZipFile, EOFError, RuntimeError for an
+        # "encrypted" member, NotImplementedError for an unknown compression, ...): all mean a broken file
+        raise ValueError(f"path {path!r} is not a readable .npz {what}: {type(err).__name__}: {err}") from None
 
 
 def load(path: str | os.PathLike) -> Sequential:
@@ -272,27 +273,38 @@ def net_from_arrays(arrays: dict[str, np.ndarray], path: str = "<arrays>") -> Se
     arrays = {k: v for k, v in arrays.items() if k == "__architecture__" or k.startswith(("param:", "buffer:"))}
     if "__architecture__" not in arrays:
         raise ValueError(f"path {path!r} is an .npz but not an mlplab model (no '__architecture__' entry)")
+    entry = arrays.pop("__architecture__")
     try:
-        header = json.loads(str(arrays.pop("__architecture__")))
-        specs = header["layers"]
-    except (ValueError, KeyError, TypeError) as err:
+        header = json.loads(str(entry)) if entry.shape == () else None
+    except ValueError as err:
         raise ValueError(f"path {path!r}: the architecture entry is not valid JSON: {err}") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"path {path!r}: the architecture entry is not a JSON object")
     if header.get("format") != "mlplab" or header.get("version") != FORMAT_VERSION:
         raise ValueError(f"path {path!r}: unsupported model format {header.get('format')!r} "
                          f"version {header.get('version')!r}")
+    specs = header.get("layers")
+    if not isinstance(specs, list) or not specs:
+        raise ValueError(f"path {path!r}: the architecture's 'layers' must be a non-empty list, got {specs!r}")
     layers = []
     for i, spec in enumerate(specs):
         kind = spec.get("type") if isinstance(spec, dict) else None
-        if kind not in LAYER_TYPES:
+        if not isinstance(kind, str) or kind not in LAYER_TYPES:
             raise ValueError(f"path {path!r}: layer {i} has unknown type {kind!r}")
-        config = dict(spec.get("config", {}))
+        config = spec.get("config", {})
+        if not isinstance(config, dict):
+            raise ValueError(f"path {path!r}: layer {i} ({kind}) has a config that is not an object: {config!r}")
+        config = dict(config)
         if kind in ("Dense", "Maxout"):
             config["init"] = "zeros"   # the stored weights replace whatever init draws
         try:
             layers.append(LAYER_TYPES[kind](**config))
-        except TypeError as err:
+        except (TypeError, ValueError, OverflowError, MemoryError) as err:
             raise ValueError(f"path {path!r}: layer {i} ({kind}) has a bad config {config}: {err}") from None
-    net = Sequential(layers)
+    try:
+        net = Sequential(layers)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"path {path!r}: the layers do not form a network: {err}") from None
     used = assign_model_arrays(net, arrays, path)
     if set(arrays) - used - {"__architecture__"}:
         raise ValueError(f"path {path!r}: unexpected arrays {sorted(set(arrays) - used - {'__architecture__'})}")
@@ -308,6 +320,11 @@ def assign_model_arrays(net: Sequential, arrays: dict[str, np.ndarray], path: st
             stored = arrays.get(prefix + key)
             if stored is None:
                 raise ValueError(f"path {path!r}: missing array {prefix + key!r}")
+            if stored.dtype.kind != "f":
+                raise ValueError(f"path {path!r}: array {prefix + key!r} has dtype {stored.dtype}; model arrays "
+                                 f"hold floating point numbers")
+            if not np.isfinite(stored).all():
+                raise ValueError(f"path {path!r}: array {prefix + key!r} contains {first_non_finite(stored)}")
             if stored.shape != array.shape:
                 raise ValueError(f"path {path!r}: array {prefix + key!r} has shape {stored.shape}, "
                                  f"expected {array.shape}")

@@ -6,9 +6,12 @@ each dimension as a big-endian int32; the data follow, big-endian, row-major.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import math
 import os
 import zlib
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -16,23 +19,28 @@ import numpy as np
 IDX_TYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _open(path: str) -> BinaryIO:
-    """The file as a byte stream, decompressed on the fly when it is gzipped (whatever its name)."""
+@contextlib.contextmanager
+def _open(path: str) -> Iterator[BinaryIO]:
+    """The file as a byte stream, decompressed on the fly when it is gzipped (whatever its name);
+    both the file and the gzip reader are closed on the way out."""
     try:
-        f = open(path, "rb")
+        raw = open(path, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"IDX file not found: {path!r}") from None
-    if f.read(2) == b"\x1f\x8b":
-        f.seek(0)
-        return gzip.GzipFile(fileobj=f, mode="rb")       # closing it leaves f to the garbage collector
-    f.seek(0)
-    return f
+    with raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        if not gzipped:
+            yield raw
+            return
+        with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+            yield stream
 
 
 def _read_exactly(f: BinaryIO, size: int) -> bytes:
     chunks, left = [], size
     while left > 0:
-        chunk = f.read(left)
+        chunk = f.read(min(left, 1 << 24))       # never ask for more than 16 MiB at once
         if not chunk:
             break
         chunks.append(chunk)
@@ -43,7 +51,9 @@ def _read_exactly(f: BinaryIO, size: int) -> bytes:
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file into an array, checking the magic number, dimensions and size.
 
-    The data are read straight into the result (no intermediate copy of the whole file).
+    The size the header declares is checked against the file before anything that large is
+    allocated (a corrupt header must not ask for terabytes); raw files are read straight into
+    the result, gzipped ones in chunks that stop one byte past the declared size.
     """
     path = os.fspath(path)
     try:
@@ -63,20 +73,23 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
                                  f"({4 + len(dims)} of {4 + 4 * ndim} bytes)")
             shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
             dtype = np.dtype(IDX_TYPES[head[2]])
-            out = np.empty(shape, dtype=dtype)
-            expected = out.nbytes
-            found = f.readinto(memoryview(out).cast("B")) if expected else 0
-            while found < expected:          # gzip streams may return short reads
-                more = f.readinto(memoryview(out).cast("B")[found:])
-                if not more:
-                    break
-                found += more
-            extra = len(f.read(1)) if found == expected else 0
+            expected = math.prod(shape) * dtype.itemsize
+            if isinstance(f, gzip.GzipFile):
+                data = _read_exactly(f, expected + 1)
+                found, extra = min(len(data), expected), int(len(data) > expected)
+                out = np.frombuffer(data[:expected], dtype=dtype).reshape(shape) if found == expected else None
+            else:
+                found = os.fstat(f.fileno()).st_size - 4 - 4 * ndim
+                extra, found = int(found > expected), min(found, expected)
+                out = None
+                if found == expected and not extra:
+                    out = np.empty(shape, dtype=dtype)
+                    f.readinto(memoryview(out).cast("B")) if expected else None
     except FileNotFoundError:
         raise
     except (OSError, EOFError, zlib.error) as err:
         raise ValueError(f"IDX file {path!r}: broken gzip stream ({err})") from None
-    if found != expected or extra:
+    if found != expected or extra or out is None:
         kind = "truncated" if found < expected else "longer than its header says"
         found_text = f"found {found}" if found < expected else "found more"
         raise ValueError(f"IDX file {path!r} is {kind}: shape {shape} needs {expected} data bytes, {found_text}")
