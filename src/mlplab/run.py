@@ -229,6 +229,9 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     schedule = build_schedule(config, steps_per_epoch)
     diagnostics = parse_spec(config["diagnostics"])
     created = False if resume else prepare_output(out, overwrite)
+    if resume:                             # half-written temporaries of a process that was killed
+        for stale in [*out.glob("*.tmp"), *out.glob(".mlplab-*.tmp"), *(out / CHECKPOINT.parent).glob(".mlplab-*.tmp")]:
+            stale.unlink(missing_ok=True)
     trainer: Trainer | None = None
     try:
         (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
