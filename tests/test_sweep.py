@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from mlplab.sweep import expand, read_spec, run_sweep
@@ -93,7 +94,7 @@ def test_ray_gives_the_same_table_as_the_local_pool(spec, tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[base]\nactivaton = 'relu'\n", "base has keys that are not config keys"),
+    ("[base]\nactivaton = 'relu'\n", "base has keys that are not train keys"),
     ("[grid]\nseed = [1, 2]\n", "that the sweep sets itself"),
     ("[grid]\nlr = 0.1\n", "grid.lr must be a non-empty list"),
     ("seeds = [-1]\n", "seeds must be a non-empty list of non-negative integers"),
@@ -147,3 +148,26 @@ def test_pool_workers_run_one_blas_thread_each():
     before = os.environ.get("OPENBLAS_NUM_THREADS")
     assert run_local([{}, {}], workers=2, on_done=lambda i: None, task=blas_threads) == [1, 1]
     assert os.environ.get("OPENBLAS_NUM_THREADS") == before            # the parent's environment is put back
+
+
+def test_an_autoencoder_sweep_gathers_both_test_errors(tmp_path):
+    spec = tmp_path / "ae.toml"
+    spec.write_text('command = "autoencoder"\nseeds = [0, 1]\n[base]\ndata = "digits"\nhidden = [32]\ncode = 4\n'
+                    'pretrain_epochs = 1\nepochs = 3\nbatch_size = 50\n[grid]\npretrain = ["none", "autoencoder"]\n')
+    rows = run_sweep(spec, tmp_path / "out", workers=1)
+    assert [(row["config"], row["n"]) for row in rows] == [("pretrain=none", 2), ("pretrain=autoencoder", 2)]
+    for row in rows:
+        summaries = [json.loads((tmp_path / "out" / "runs" / row["config"] / f"seed{s}" / "summary.json").read_text())
+                     for s in (0, 1)]
+        assert row["test_mse_mean"] == pytest.approx(np.mean([s["test_mse"] for s in summaries]))
+        assert row["pca_test_mse_mean"] == pytest.approx(np.mean([s["pca_test_mse"] for s in summaries]))
+        assert 0 < row["test_mse_mean"] < 0.2
+    table = (tmp_path / "out" / "results.md").read_text()
+    assert "| configuration | n | autoencoder test MSE per pixel | PCA test MSE per pixel |" in table
+
+
+def test_an_autoencoder_spec_refuses_training_keys(tmp_path):
+    spec = tmp_path / "ae.toml"
+    spec.write_text('command = "autoencoder"\n[base]\nbatchnorm = true\n')
+    with pytest.raises(ValueError, match="base has keys that are not autoencoder keys.*batchnorm"):
+        read_spec(spec)

@@ -14,6 +14,10 @@ A spec is a TOML file::
     activation = "elu"
     lr = 0.05
 
+``command = "autoencoder"`` at the top makes every cell an ``mlplab autoencoder`` run (the deep
+autoencoder against PCA) instead of ``mlplab train``; its keys are then the autoencoder's
+(``hidden``, ``code``, ``pretrain``, ``epochs``, ...) and its table the two test errors.
+
 Cell ``k`` of a configuration is the run directory ``OUT/runs/<config id>/seed<k>``; a cell
 whose ``summary.json`` exists is finished and is skipped on a re-run, so a killed sweep
 resumes.  Results (mean, std and n of the final metrics per configuration) go to
@@ -41,8 +45,18 @@ from typing import Any, Callable
 from mlplab.config import KEYS, coerce, resolve
 from mlplab.validation import check_choice, check_positive_int
 
-METRICS = ("test_accuracy", "test_loss", "val_accuracy", "val_accuracy_epoch1", "epochs", "train_seconds")
-SPEC_KEYS = {"name", "seeds", "base", "grid", "cells"}
+METRICS = {"train": ("test_accuracy", "test_loss", "val_accuracy", "val_accuracy_epoch1", "epochs", "train_seconds"),
+           "autoencoder": ("test_mse", "pca_test_mse", "test_mse_before_fine_tuning", "wall_seconds")}
+SPEC_KEYS = {"name", "command", "seeds", "base", "grid", "cells"}
+COMMAND = "__command__"             # the entry of a cell's config that says which run it is
+
+
+def command_keys(command: str) -> set[str]:
+    """The keys a cell of ``command`` may set."""
+    if command == "autoencoder":
+        from mlplab.run_autoencoder import DEFAULTS
+        return set(DEFAULTS)
+    return set(KEYS)
 
 
 @dataclass
@@ -73,12 +87,16 @@ def read_spec(path: str | os.PathLike) -> dict[str, Any]:
     unknown = sorted(set(spec) - SPEC_KEYS)
     if unknown:
         raise ValueError(f"spec {str(path)!r}: unknown entries {', '.join(unknown)}; valid: {', '.join(sorted(SPEC_KEYS))}")
+    command = spec.setdefault("command", "train")
+    if command not in METRICS:
+        raise ValueError(f"spec {str(path)!r}: unknown command {command!r}; valid: {', '.join(METRICS)}")
+    valid = command_keys(command)
     tables = [("base", spec.get("base", {}))] + [("grid", spec.get("grid", {}))] + \
              [(f"cells[{i}]", cell) for i, cell in enumerate(spec.get("cells", []))]
     for where, table in tables:
-        bad = sorted(set(table) - set(KEYS)) + [k for k in ("out", "seed") if k in table]
+        bad = sorted(set(table) - valid) + [k for k in ("out", "seed") if k in table]
         if bad:
-            raise ValueError(f"spec {str(path)!r}: {where} has keys that are not config keys, or that the sweep "
+            raise ValueError(f"spec {str(path)!r}: {where} has keys that are not {command} keys, or that the sweep "
                              f"sets itself (seed, out): {', '.join(bad)}")
     for key, values in spec.get("grid", {}).items():
         if not isinstance(values, list) or not values:
@@ -110,12 +128,18 @@ def expand(spec: dict[str, Any], out: str | os.PathLike) -> list[Cell]:
     configurations = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] if grid else []
     configurations += [dict(cell) for cell in spec.get("cells", [])]
     cells = []
-    base = {name: coerce(name, value) for name, value in spec.get("base", {}).items()}
+    command = spec.get("command", "train")
+    if command == "train":
+        base = {name: coerce(name, value) for name, value in spec.get("base", {}).items()}
+    else:
+        from mlplab.run_autoencoder import DEFAULTS
+        base = {**DEFAULTS, **spec.get("base", {})}
     for overrides in configurations:
         config_id = _slug(overrides)
         for seed in spec.get("seeds", [0]):
-            config = resolve(base, {**overrides, "seed": seed,
-                                    "out": str(Path(out) / "runs" / config_id / f"seed{seed}")})
+            where = {"seed": seed, "out": str(Path(out) / "runs" / config_id / f"seed{seed}")}
+            config = resolve(base, {**overrides, **where}) if command == "train" else {**base, **overrides, **where}
+            config[COMMAND] = command
             cells.append(Cell(config_id, {k: config[k] for k in overrides}, seed, config))
     return cells
 
@@ -125,6 +149,9 @@ def run_cell(config: dict[str, Any]) -> dict[str, Any]:
     not a crash of the sweep: its summary says ``diverged`` and where."""
     from mlplab.run import train_run
     from mlplab.train import TrainingDiverged
+    if config.get(COMMAND) == "autoencoder":
+        from mlplab.run_autoencoder import autoencoder_run
+        return autoencoder_run({k: v for k, v in config.items() if k != COMMAND}, progress=False)
     config = {k: v for k, v in config.items() if k in KEYS}
     try:
         return train_run(config, progress=False, overwrite=True)     # an unfinished cell starts again
@@ -207,7 +234,7 @@ def run_sweep(spec_path: str | os.PathLike, out: str | os.PathLike, executor: st
         f"finished, {len(todo)} to run ({executor})")
     out.mkdir(parents=True, exist_ok=True)
     (out / "spec.toml").write_text(Path(spec_path).read_text())
-    configs = [{k: v for k, v in cell.config.items() if k in KEYS} for cell in todo]
+    configs = [dict(cell.config) for cell in todo]
 
     def done(i: int) -> None:
         log(f"  done {todo[i].config_id} seed {todo[i].seed}")
@@ -217,10 +244,10 @@ def run_sweep(spec_path: str | os.PathLike, out: str | os.PathLike, executor: st
             run_local(configs, check_positive_int("workers", workers or os.cpu_count() or 1), done)
         else:
             run_ray(configs, address, done)
-    return gather(cells, out)
+    return gather(cells, out, spec["command"])
 
 
-def gather(cells: list[Cell], out: Path) -> list[dict[str, Any]]:
+def gather(cells: list[Cell], out: Path, command: str = "train") -> list[dict[str, Any]]:
     """Per configuration: mean, std and n of each final metric over its seeds; written as CSV and Markdown."""
     by_config: dict[str, list[Cell]] = {}
     for cell in cells:
@@ -230,14 +257,14 @@ def gather(cells: list[Cell], out: Path) -> list[dict[str, Any]]:
         summaries = [_summary(c.out) for c in group if c.done]
         row: dict[str, Any] = {"config": config_id, **group[0].overrides, "n": len(summaries),
                                "diverged": sum(bool(s.get("diverged")) for s in summaries)}
-        for metric in METRICS:
+        for metric in METRICS[command]:
             values = [float(s[metric]) for s in summaries if s.get(metric) is not None]
             row[f"{metric}_mean"] = statistics.mean(values) if values else math.nan
             row[f"{metric}_std"] = statistics.stdev(values) if len(values) > 1 else math.nan
         rows.append(row)
     from mlplab.run import write_csv
     write_csv(out / "results.csv", rows)
-    (out / "results.md").write_text(results_markdown(rows))
+    (out / "results.md").write_text(results_markdown(rows, command))
     return rows
 
 
@@ -253,17 +280,23 @@ def _summary(run_dir: Path) -> dict[str, Any]:
     return summary
 
 
-def results_markdown(rows: list[dict[str, Any]]) -> str:
-    """The table people read: accuracy and loss as mean ± std over the runs that did not diverge; no
-    timings (they differ between runs)."""
-    lines = ["| configuration | n | diverged | test accuracy | test loss | epochs |", "|---|---|---|---|---|---|"]
+def results_markdown(rows: list[dict[str, Any]], command: str = "train") -> str:
+    """The table people read: accuracy and loss (autoencoder: its and PCA's test error) as mean ± std
+    over the runs that did not diverge; no timings (they differ between runs)."""
+    if command == "autoencoder":
+        lines = ["| configuration | n | autoencoder test MSE per pixel | PCA test MSE per pixel |", "|---|---|---|---|"]
+    else:
+        lines = ["| configuration | n | diverged | test accuracy | test loss | epochs |", "|---|---|---|---|---|---|"]
     for row in rows:
         def cell(metric: str, digits: int = 4) -> str:
             mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
             return "-" if math.isnan(mean) else (f"{mean:.{digits}f}" if math.isnan(std)
                                                  else f"{mean:.{digits}f} ± {std:.{digits}f}")
-        lines.append(f"| {row['config']} | {row['n']} | {row['diverged']} | {cell('test_accuracy')} | "
-                     f"{cell('test_loss')} | {cell('epochs', 1)} |")
+        if command == "autoencoder":
+            lines.append(f"| {row['config']} | {row['n']} | {cell('test_mse', 5)} | {cell('pca_test_mse', 5)} |")
+        else:
+            lines.append(f"| {row['config']} | {row['n']} | {row['diverged']} | {cell('test_accuracy')} | "
+                         f"{cell('test_loss')} | {cell('epochs', 1)} |")
     return "\n".join(lines) + "\n"
 
 
