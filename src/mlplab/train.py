@@ -135,12 +135,21 @@ class Trainer:
                 self.net.check_input(self._batch(X[start:start + 10000]))
             except ValueError as err:
                 raise ValueError(f"{name} X rows from {start}: {err}") from None
+        if not self.classifies:           # regression / reconstruction: float targets, one row per example
+            y = check_float_array(f"{name} targets", y, dtype=self.net.dtype)
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(f"{name} targets must have {X.shape[0]} rows to match X, got shape {y.shape}")
+            return B.xp.asarray(X), B.xp.asarray(y)
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ValueError(f"{name} labels must have shape ({X.shape[0]},) to match X, got shape {y.shape}")
-        if self.loss_fn is LOSSES["softmax_cross_entropy"]:
-            check_labels(f"{name} labels", y, X.shape[0], self._n_outputs())
+        check_labels(f"{name} labels", y, X.shape[0], self._n_outputs())
         return B.xp.asarray(X), B.xp.asarray(y)
+
+    @property
+    def classifies(self) -> bool:
+        """Whether the loss is the classification one (integer labels, accuracy); else targets are floats."""
+        return self.loss_fn is LOSSES["softmax_cross_entropy"]
 
     def _n_outputs(self) -> int:
         last = next(layer for layer in reversed(self.net.layers) if hasattr(layer, "out_features"))
@@ -256,7 +265,8 @@ class Trainer:
         seconds = time.perf_counter() - started + partial.get("seconds", 0.0)
         self.train_seconds += time.perf_counter() - started
         return {"epoch": self.epoch + 1, "step": self.step, "lr": self.optimizer.lr,
-                "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1), "seconds": seconds}
+                "train_loss": loss_sum / max(seen, 1),
+                "train_accuracy": correct / max(seen, 1) if self.classifies else math.nan, "seconds": seconds}
 
     def _step(self, xb: Any, yb: Any) -> tuple[float, int]:
         """One update: forward, loss, backward, penalty, optimizer step. Returns (loss, correct)."""
@@ -293,7 +303,7 @@ class Trainer:
         self.step += 1
         for callback in self.callbacks:
             callback.on_batch_end(self, self.step, loss + penalty)
-        return loss, int((out.argmax(axis=1) == yb).sum())
+        return loss, int((out.argmax(axis=1) == yb).sum()) if self.classifies else 0
 
     def _bind_gradient_sinks(self) -> list[Any]:
         """Let layers accumulate gradients straight into the optimizer's buffers where it can take
@@ -394,8 +404,9 @@ def evaluate_batches(net: Sequential, X: Any, y: Any, loss_fn: Callable = LOSSES
         out = net.forward(xb if transform is None else transform(xb), train=False, check=False)
         loss, _ = loss_fn(out, yb)
         total_loss += loss * xb.shape[0]
-        correct += int((out.argmax(axis=1) == yb).sum())
-    return total_loss / n, correct / n
+        if yb.ndim == 1:                 # class labels (float targets have no accuracy)
+            correct += int((out.argmax(axis=1) == yb).sum())
+    return total_loss / n, correct / n if y.ndim == 1 else math.nan
 
 
 def accuracy(net: Sequential, X: Any, y: Sequence[int] | np.ndarray, batch_size: int = 2000) -> float:
