@@ -1,5 +1,5 @@
 """The ``mlplab`` command: ``train``, ``evaluate``, ``predict``, ``inspect``, ``report``,
-``autoencoder``."""
+``autoencoder``, ``experiment``, ``sweep``, ``export``."""
 
 from __future__ import annotations
 
@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--executor", default="local", choices=["local", "ray"])
     sweep.add_argument("--workers", type=int, help="local pool size (default: the CPU count)")
     sweep.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
+
+    export = commands.add_parser("export", help="write a finished run's model for other runtimes (ONNX)")
+    export.add_argument("run_dir")
+    export.add_argument("--format", default="onnx", choices=["onnx"], help="the file format")
+    export.add_argument("--output", help="the file to write (default: RUN_DIR/model.onnx)")
 
     predict = commands.add_parser("predict", help="classes and probabilities for the rows of a file")
     predict.add_argument("run_dir")
@@ -261,6 +266,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from mlplab.export import export_run
+    print(export_run(args.run_dir, args.output, args.format))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from mlplab.report import write_report
     print(write_report(args.run_dir))
@@ -285,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
                 "report": cmd_report, "autoencoder": cmd_autoencoder,
-                "experiment": cmd_experiment, "sweep": cmd_sweep}
+                "experiment": cmd_experiment, "sweep": cmd_sweep, "export": cmd_export}
     try:
         return handlers[args.command](args)
     except TrainingDiverged as err:
@@ -294,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ValueError, TypeError, FileNotFoundError) as err:
         print(f"mlplab {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except ImportError as err:                 # an optional dependency (onnx, ray) is not installed
+        print(f"mlplab {args.command}: error: {err}", file=sys.stderr)
+        return 1
     except OSError as err:                     # the machine's fault (disk full, permissions), not the input's
         print(f"mlplab {args.command}: error: {err.strerror or err}", file=sys.stderr)
         return 1
