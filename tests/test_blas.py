@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -53,6 +56,15 @@ def test_the_process_keeps_one_openblas():
     every product several times slower here)."""
     if not blas.AVAILABLE:
         pytest.skip(reason="this NumPy does not bundle libscipy_openblas (the NumPy fallbacks run instead)")
-    with open("/proc/self/maps") as maps:
-        libraries = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    assert len(libraries) == 1, libraries
+    # A fresh process that trains (the test process itself has imported scikit-learn, and SciPy's
+    # OpenBLAS with it, for the estimator tests).
+    code = ("import numpy as np, mlplab as ml\n"
+            "from mlplab.train import Trainer\n"
+            "X = np.random.default_rng(0).normal(size=(200, 30)); y = (X[:, 0] > 0).astype(int)\n"
+            "Trainer(ml.mlp(30, [64], 2, batchnorm=True), ml.optim.SGD(lr=0.1, momentum=0.9), batch_size=50,"
+            " epochs=2).fit(X, y)\n"
+            "print('\\n'.join(sorted({l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l.lower()})))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    libraries = result.stdout.split()
+    assert len(libraries) == 1 and "numpy" in libraries[0], libraries
