@@ -108,7 +108,7 @@ def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resuming_gives_identical_weight
     out = tmp_path / "run"
     process = _start(data_file, out)
     _wait_for_checkpoint(process, out)
-    time.sleep(0.4 * seconds)
+    time.sleep(0.3 * seconds)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err

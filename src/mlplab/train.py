@@ -183,11 +183,12 @@ class Trainer:
             raise ValueError("patience (early stopping) needs a validation split: pass val=(X_val, y_val)")
         if resume_from is not None:
             self.load_checkpoint(resume_from)
-        elif self.checkpoint_path and self.step == 0:
-            self.save_checkpoint(self.checkpoint_path)      # a run killed in its first epoch can resume too
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
         with self._catching_ctrl_c():
+            if resume_from is None and self.checkpoint_path and self.step == 0:
+                self.save_checkpoint(self.checkpoint_path)      # a run killed in its first epoch can resume too
+            for callback in self.callbacks:
+                callback.on_train_begin(self)
+            self._stop_if_interrupted()
             while self.epoch < self.epochs and not self.stopped_early:
                 metrics = self._run_epoch(*train)
                 for name, split in (("val", val), ("test", test)):
