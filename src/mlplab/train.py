@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
+from mlplab.interrupt import DeferredInterrupt
 from mlplab.losses import LOSSES, layer_weight_penalty, weight_penalty
 from mlplab.network import Sequential, assign_model_arrays, model_arrays, read_npz, write_npz_atomic
 from mlplab.optim import Optimizer, Schedule
@@ -119,7 +118,7 @@ class Trainer:
         """False keeps every ``dJ/dW`` in the layers' ``grads`` (for callbacks that read them)."""
         self._layer_keys: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._partial: dict[str, float] | None = None   # an epoch stopped midway (Ctrl-C): where and its sums
-        self._interrupted = False
+        self._ctrl_c = DeferredInterrupt()        # Ctrl-C waits for the end of the update under way
 
     # -- data --------------------------------------------------------------------------------
     def _prepare(self, name: str, split: Split | None) -> Split | None:
@@ -183,7 +182,7 @@ class Trainer:
             raise ValueError("patience (early stopping) needs a validation split: pass val=(X_val, y_val)")
         if resume_from is not None:
             self.load_checkpoint(resume_from)
-        with self._catching_ctrl_c():
+        with self._ctrl_c:
             if resume_from is None and self.checkpoint_path and self.step == 0:
                 self.save_checkpoint(self.checkpoint_path)      # a run killed in its first epoch can resume too
             for callback in self.callbacks:
@@ -209,28 +208,8 @@ class Trainer:
             callback.on_train_end(self)
         return self.history
 
-    def _catching_ctrl_c(self) -> Any:
-        """While training, Ctrl-C only sets a flag: the update under way finishes (an interrupt between
-        two layers' updates would leave a half-updated network), then the loop saves and stops."""
-        trainer = self
-
-        class Catching:
-            def __enter__(self) -> None:
-                self.previous = None
-                if threading.current_thread() is threading.main_thread():
-                    self.previous = signal.signal(signal.SIGINT, lambda signum, frame: trainer._request_stop())
-
-            def __exit__(self, *exc: Any) -> None:
-                if self.previous is not None:
-                    signal.signal(signal.SIGINT, self.previous)
-                trainer._interrupted = False
-        return Catching()
-
-    def _request_stop(self) -> None:
-        self._interrupted = True
-
     def _stop_if_interrupted(self) -> None:
-        if not self._interrupted:
+        if not self._ctrl_c.requested:
             return
         saved = None
         if self.checkpoint_path:
@@ -258,7 +237,7 @@ class Trainer:
                 loss_sum += loss * index.size
                 correct += hits
                 seen += index.size
-                if self._interrupted and batch + 1 < self.steps_per_epoch:
+                if self._ctrl_c.requested and batch + 1 < self.steps_per_epoch:
                     self._partial = {"batch": batch + 1, "loss_sum": loss_sum, "correct": correct, "seen": seen,
                                      "seconds": partial.get("seconds", 0.0) + time.perf_counter() - started}
                     self.train_seconds += time.perf_counter() - started
