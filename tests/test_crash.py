@@ -178,3 +178,30 @@ def test_a_diverging_run_stops_at_the_step_keeps_the_last_good_checkpoint_and_re
     page = (out / "report.html").read_text()
     assert "Training diverged" in page and f"in epoch {summary['epoch']} at update {summary['step']}" in page
     assert (out / "figures" / "curves.png").stat().st_size > 1000
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 1 MiB tmpfs: room for one checkpoint of the network below, not for its atomic replacement."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=1m tmpfs {folder} 2>/dev/null") != 0:
+        pytest.skip("mounting a tiny tmpfs needs root with CAP_SYS_ADMIN (the mocked ENOSPC test in "
+                    "tests/test_network.py covers the same path)")
+    yield folder
+    os.system(f"umount {folder}")
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint_and_says_which_file(tiny_disk, data_file):
+    out = tiny_disk / "run"
+    result = subprocess.run(_command("--data", str(data_file), "--hidden", "256,256", "--epochs", "3",
+                                     "--batch-size", "100", "--diagnostics", "off", "--no-report", "--quiet",
+                                     "--out", str(out)), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "checkpoints/last.npz" in result.stderr and "the previous file there, if any, is unchanged" in result.stderr
+    assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
+    checkpoint = out / "checkpoints" / "last.npz"
+    state = json.loads(str(read_npz(checkpoint, "checkpoint")["__trainer__"]))
+    assert state["epoch"] < 3 and len(state["history"]) == state["epoch"]   # the last one that fitted, whole
+    assert len(ml.load(checkpoint).layers) == 9          # Dense BN ReLU Dropout, twice, Dense
+    assert not list((out / "checkpoints").glob("*.tmp")) and not (out / "summary.json").exists()
