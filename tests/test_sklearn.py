@@ -102,3 +102,15 @@ def test_mlplab_parameters_reach_the_network():
     assert type(logistic.net_.layers[1]).__name__ == "Sigmoid" and logistic.net_.dtype == np.float64
     with pytest.raises(ValueError, match="'activation' parameter of MLPClassifier must be a str among"):
         MLPClassifier(activation="swish").fit(X, y)
+
+
+def test_pretraining_runs_before_fit_and_changes_the_start():
+    X, y = _digits()
+    X = X / 16.0
+    kwargs = dict(hidden_layer_sizes=(32,), activation="logistic", max_iter=1, learning_rate_init=1e-9, random_state=0)
+    plain = MLPClassifier(**kwargs).fit(X, y)
+    pretrained = MLPClassifier(pretrain="autoencoder", pretrain_epochs=3, **kwargs).fit(X, y)
+    # with a negligible fine-tuning rate the first layer is what pre-training left there
+    first_plain, first_pre = plain.net_.layers[0].params["W"], pretrained.net_.layers[0].params["W"]
+    assert first_plain.shape == first_pre.shape and not np.allclose(first_plain, first_pre, atol=1e-3)
+    assert np.array_equal(plain.net_.layers[-1].params["W"].shape, pretrained.net_.layers[-1].params["W"].shape)
