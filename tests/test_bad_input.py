@@ -296,7 +296,7 @@ def read_only_folder(tmp_path):
         folder.chmod(0o755)
         return
     if os.system(f"mount -t tmpfs -o ro,size=64k tmpfs {folder} 2>/dev/null") != 0:
-        pytest.skip("running as root without permission to mount a read-only tmpfs: no unwritable folder to test")
+        pytest.skip(reason="running as root without permission to mount a read-only tmpfs: no unwritable folder to test")
     yield folder
     os.system(f"umount {folder}")
 

@@ -186,7 +186,7 @@ def tiny_disk(tmp_path):
     folder = tmp_path / "tiny"
     folder.mkdir()
     if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=1m tmpfs {folder} 2>/dev/null") != 0:
-        pytest.skip("mounting a tiny tmpfs needs root with CAP_SYS_ADMIN (the mocked ENOSPC test in "
+        pytest.skip(reason="mounting a tiny tmpfs needs root with CAP_SYS_ADMIN (the mocked ENOSPC test in "
                     "tests/test_network.py covers the same path)")
     yield folder
     os.system(f"umount {folder}")

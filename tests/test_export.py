@@ -31,7 +31,7 @@ def _run(model_bytes: bytes, X: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def fashion_test():
     if not HAVE_FASHION:
-        pytest.skip("Debian's dataset-fashion-mnist is not installed (make test installs it)")
+        pytest.skip(reason="Debian's dataset-fashion-mnist is not installed (make test installs it)")
     data = load_dataset("fashion-mnist")
     return data.X_test.astype(np.float32), data.y_test
 

@@ -13,6 +13,7 @@ that trains large networks, prefer :mod:`mlplab` directly (one BLAS; see the REA
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from numbers import Integral, Real
 from typing import Any
 
@@ -32,7 +33,7 @@ from mlplab.train import Trainer
 ACTIVATION_NAMES = {"logistic": "sigmoid", **{name: name for name in ACTIVATIONS}}
 
 
-class _MLPBase(BaseEstimator):
+class _MLPBase(BaseEstimator, ABC):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
@@ -82,9 +83,9 @@ class _MLPBase(BaseEstimator):
     # -- what the subclasses say -----------------------------------------------------------------
     _loss = "softmax_cross_entropy"
 
+    @abstractmethod
     def _targets(self, y: np.ndarray, reset: bool) -> tuple[np.ndarray, int]:
         """``y`` as the trainer's targets, and the number of outputs."""
-        raise NotImplementedError
 
     # -- fitting ---------------------------------------------------------------------------------
     def _hidden(self) -> list[int]:
