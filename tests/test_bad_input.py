@@ -108,7 +108,8 @@ TRAIN_CASES = [
      r"data\.npz.* holds no examples"),
     ("batch-size-0", {"batch_size": "0"}, r"batch_size must be >= 1.*, got 0"),
     ("batch-size-negative", {"batch_size": "-5"}, r"batch_size must be >= 1.*, got -5"),
-    ("batch-size-too-large", {"batch_size": "5000", "data": "moons"}, r"batch_size 5000 is larger than the \d+ training"),
+    ("batch-size-too-large", {"batch_size": "5000", "data": "moons"},
+     r"batch_size 5000 is larger than the \d+ training"),
     ("bn-batch-of-one", {"batch_size": "1", "batchnorm": "true"}, r"batch_size 1 with batchnorm"),
     ("unknown-activation", {"activation": "relu6"}, r"unknown value 'relu6'; valid: sigmoid, tanh"),
     ("unknown-init", {"init": "kaiming"}, r"unknown init 'kaiming'; valid: .*he_normal"),
@@ -178,12 +179,14 @@ GOOD_X, GOOD_Y = np.random.default_rng(0).normal(size=(6, 2)), np.array([0, 1, 2
 API_CASES = [
     ("nan-features", lambda: _fit(np.where(np.eye(6, 2, k=-4) > 0, np.nan, GOOD_X), GOOD_Y),
      r"train X contains nan at row 4, column 0"),
-    ("ragged-features", lambda: _fit([[0.0, 1.0], [1.0]] * 3, GOOD_Y), r"train X is ragged: its rows have different lengths \(\[1, 2\]\)"),
+    ("ragged-features", lambda: _fit([[0.0, 1.0], [1.0]] * 3, GOOD_Y),
+     r"train X is ragged: its rows have different lengths \(\[1, 2\]\)"),
     ("1-D-features", lambda: _fit(np.zeros(6), GOOD_Y), r"X must be a non-empty 2-D array, got shape \(6,\)"),
     ("float-labels", lambda: _fit(GOOD_X, GOOD_Y + 0.5), r"labels must hold integer class labels, got dtype float64"),
     ("negative-labels", lambda: _fit(GOOD_X, GOOD_Y - 1), r"train labels must lie in \[0, 3\), got -1"),
     ("labels-beyond-classes", lambda: _fit(GOOD_X, GOOD_Y + 1), r"train labels must lie in \[0, 3\), got 3"),
-    ("labels-wrong-length", lambda: _fit(GOOD_X, GOOD_Y[:5]), r"labels must have shape \(6,\) to match X, got shape \(5,\)"),
+    ("labels-wrong-length", lambda: _fit(GOOD_X, GOOD_Y[:5]),
+     r"labels must have shape \(6,\) to match X, got shape \(5,\)"),
     ("empty-dataset", lambda: _fit(np.zeros((0, 2)), np.zeros(0, int)), r"non-empty 2-D array, got shape \(0, 2\)"),
     ("batch-size-0", lambda: _fit(GOOD_X, GOOD_Y, batch_size=0), r"batch_size must be a positive integer, got 0"),
     ("batch-size-too-large", lambda: _fit(GOOD_X, GOOD_Y, batch_size=7), r"batch_size 7 is larger than the 6"),
@@ -296,7 +299,8 @@ def read_only_folder(tmp_path):
         folder.chmod(0o755)
         return
     if os.system(f"mount -t tmpfs -o ro,size=64k tmpfs {folder} 2>/dev/null") != 0:
-        pytest.skip(reason="running as root without permission to mount a read-only tmpfs: no unwritable folder to test")
+        pytest.skip(reason="running as root without permission to mount a read-only tmpfs: "
+                           "no unwritable folder to test")
     yield folder
     os.system(f"umount {folder}")
 

@@ -114,7 +114,8 @@ def to_onnx(net: Sequential, path: str | os.PathLike | None = None, preprocessor
             raise ValueError(f"layer {i} ({type(layer).__name__}) has no ONNX export")
     n_out = next(layer.out_features for layer in reversed(net.layers) if hasattr(layer, "out_features"))
     output = node("Softmax", [current], "probabilities", axis=1) if softmax else node("Identity", [current], "logits")
-    graph = helper.make_graph(nodes, "mlplab", [helper.make_tensor_value_info("features", elem, [None, net.in_features])],
+    inputs = [helper.make_tensor_value_info("features", elem, [None, net.in_features])]
+    graph = helper.make_graph(nodes, "mlplab", inputs,
                               [helper.make_tensor_value_info(output, elem, [None, n_out])], inits)
     model = helper.make_model(graph, producer_name="mlplab", opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8                     # what onnxruntime releases of the last years all read

@@ -115,7 +115,8 @@ class _MLPBase(BaseEstimator, ABC):
 
     def _trainer(self, n: int, epochs: int, seed: int) -> Trainer:
         batch = self._batch(n)
-        # scikit-learn's penalty (alpha / 2) ||W||^2 / batch size is the seeds' lambda ||W||^2, lambda = alpha / (2 batch)
+        # scikit-learn's penalty (alpha / 2) ||W||^2 / batch size is the seeds' lambda ||W||^2
+        # with lambda = alpha / (2 batch)
         return Trainer(self.net_, self.optimizer_, loss=self._loss, batch_size=batch, epochs=epochs,
                        l2=self.alpha / (2 * batch), seed=seed,
                        patience=self.n_iter_no_change if self.early_stopping else None)
@@ -126,8 +127,8 @@ class _MLPBase(BaseEstimator, ABC):
     def fit(self, X: Any, y: Any) -> "_MLPBase":
         """Train a new network for ``max_iter`` epochs (fewer with ``early_stopping``)."""
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), multi_output=self._loss != "softmax_cross_entropy",
-                             y_numeric=self._loss != "softmax_cross_entropy")
+        regression = self._loss != "softmax_cross_entropy"
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), multi_output=regression, y_numeric=regression)
         targets, n_out = self._targets(y, reset=True)
         seed = self._seed()
         self.net_, self.optimizer_ = self._build(X.shape[1], n_out, seed, X.dtype)

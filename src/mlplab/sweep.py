@@ -86,7 +86,8 @@ def read_spec(path: str | os.PathLike) -> dict[str, Any]:
         raise ValueError(f"spec {str(path)!r} is not valid TOML: {err}") from None
     unknown = sorted(set(spec) - SPEC_KEYS)
     if unknown:
-        raise ValueError(f"spec {str(path)!r}: unknown entries {', '.join(unknown)}; valid: {', '.join(sorted(SPEC_KEYS))}")
+        raise ValueError(f"spec {str(path)!r}: unknown entries {', '.join(unknown)}; "
+                         f"valid: {', '.join(sorted(SPEC_KEYS))}")
     command = spec.setdefault("command", "train")
     if command not in METRICS:
         raise ValueError(f"spec {str(path)!r}: unknown command {command!r}; valid: {', '.join(METRICS)}")
