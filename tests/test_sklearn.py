@@ -13,7 +13,10 @@ from mlplab.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 # Small, fast instances: the checks fit them hundreds of times.
 CHECKED = [MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, random_state=0),
-           MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, random_state=0)]
+           MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, random_state=0),
+           MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=60, solver="sgd", learning_rate_init=0.05, batchnorm=True,
+                         dropout=0.1, activation="tanh", random_state=0),
+           MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, batchnorm=True, random_state=0)]
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {}
 
 

@@ -114,6 +114,8 @@ class _MLPBase(BaseEstimator, ABC):
         return size
 
     def _trainer(self, n: int, epochs: int, seed: int) -> Trainer:
+        if self.batchnorm and n < 2:
+            raise ValueError(f"batchnorm needs at least 2 samples to train on, got n_samples = {n}")
         batch = self._batch(n)
         # scikit-learn's penalty (alpha / 2) ||W||^2 / batch size is the seeds' lambda ||W||^2
         # with lambda = alpha / (2 batch)
