@@ -171,3 +171,34 @@ def test_an_autoencoder_spec_refuses_training_keys(tmp_path):
     spec.write_text('command = "autoencoder"\n[base]\nbatchnorm = true\n')
     with pytest.raises(ValueError, match="base has keys that are not autoencoder keys.*batchnorm"):
         read_spec(spec)
+
+
+def test_a_cell_cut_off_midway_continues_from_its_checkpoint_to_the_same_weights(tmp_path):
+    long = tmp_path / "long.toml"
+    long.write_text(SPEC.replace("epochs = 2", "epochs = 300").replace('activation = ["tanh", "relu"]',
+                                                                       'activation = ["tanh"]'))
+    out = tmp_path / "out"
+    sweep = subprocess.Popen([sys.executable, "-m", "mlplab.cli", "sweep", str(long), "--out", str(out),
+                              "--workers", "1"], stderr=subprocess.DEVNULL)
+    checkpoint = out / "runs" / "activation=tanh" / "seed0" / "checkpoints" / "last.npz"
+    deadline = time.time() + 120
+    epoch = 0
+    while epoch < 3 and time.time() < deadline:
+        time.sleep(0.05)
+        try:
+            epoch = json.loads(str(np.load(checkpoint)["__trainer__"]))["epoch"]
+        except (OSError, ValueError, KeyError, EOFError):
+            pass                                  # not there yet, or being replaced
+    sweep.send_signal(signal.SIGTERM)
+    sweep.wait(timeout=30)
+    assert 3 <= epoch < 300, "the cell should have been cut off midway"
+    logged = []
+    rows = run_sweep(long, out, workers=1, log=logged.append)
+    assert "1 from a checkpoint" in logged[0]
+    with open(out / "runs" / "activation=tanh" / "seed0" / "metrics.csv") as f:
+        assert [int(line.split(",")[0]) for line in f.readlines()[1:]] == list(range(1, 301))
+    fresh = run_sweep(long, tmp_path / "fresh", workers=1)
+    assert strip(rows) == strip(fresh)
+    ours = np.load(out / "runs" / "activation=tanh" / "seed0" / "model.npz")
+    theirs = np.load(tmp_path / "fresh" / "runs" / "activation=tanh" / "seed0" / "model.npz")
+    assert all(np.array_equal(ours[k], theirs[k]) for k in ours.files if k.startswith("param:"))

@@ -20,7 +20,8 @@ autoencoder against PCA) instead of ``mlplab train``; its keys are then the auto
 
 Cell ``k`` of a configuration is the run directory ``OUT/runs/<config id>/seed<k>``; a cell
 whose ``summary.json`` exists is finished and is skipped on a re-run, so a killed sweep
-resumes.  Results (mean, std and n of the final metrics per configuration) go to
+resumes; a cell that was running continues from its last checkpoint (when its ``config.toml``
+is the spec's).  Results (mean, std and n of the final metrics per configuration) go to
 ``OUT/results.csv`` and ``OUT/results.md``.  Executors: ``local`` (a process pool, one BLAS
 thread per worker so the workers do not fight over the cores) and ``ray`` (tasks on a Ray
 cluster, or a local Ray instance; ``pip install mlplab[ray]``).
@@ -154,10 +155,26 @@ def run_cell(config: dict[str, Any]) -> dict[str, Any]:
         from mlplab.run_autoencoder import autoencoder_run
         return autoencoder_run({k: v for k, v in config.items() if k != COMMAND}, progress=False)
     config = {k: v for k, v in config.items() if k in KEYS}
+    resume = resumable(config)
     try:
-        return train_run(config, progress=False, overwrite=True)     # an unfinished cell starts again
+        return train_run(config, progress=False, resume=resume, overwrite=not resume)
     except TrainingDiverged:                  # train_run recorded where in the cell's summary.json
         return json.loads((Path(config["out"]) / "summary.json").read_text())
+
+
+def resumable(config: dict[str, Any]) -> bool:
+    """Whether a cell's folder holds a checkpoint of this very config (a sweep killed while the cell
+    ran): it then continues from there, bit-identically, instead of starting again."""
+    from mlplab.config import read_toml
+    from mlplab.run import CHECKPOINT
+    out = Path(config["out"])
+    if config.get(COMMAND, "train") != "train" or not (out / CHECKPOINT).is_file():
+        return False
+    try:
+        saved = read_toml(out / "config.toml")
+    except (OSError, ValueError):
+        return False
+    return saved == {k: v for k, v in config.items() if k in KEYS and v is not None}
 
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -231,8 +248,9 @@ def run_sweep(spec_path: str | os.PathLike, out: str | os.PathLike, executor: st
     out = Path(out)
     cells = expand(spec, out)
     todo = [cell for cell in cells if not cell.done]
+    resumed = sum(resumable(cell.config) for cell in todo)
     log(f"sweep {spec.get('name', Path(spec_path).stem)!r}: {len(cells)} cells, {len(cells) - len(todo)} already "
-        f"finished, {len(todo)} to run ({executor})")
+        f"finished, {len(todo)} to run ({executor})" + (f", {resumed} from a checkpoint" if resumed else ""))
     out.mkdir(parents=True, exist_ok=True)
     (out / "spec.toml").write_text(Path(spec_path).read_text())
     configs = [dict(cell.config) for cell in todo]
