@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -26,3 +28,23 @@ def assert_rel_close(a, b, rtol: float = 1e-10) -> float:
     err = float((np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)).max()) if a.size else 0.0
     assert err <= rtol, f"relative error {err:.3e} > {rtol:.0e}"
     return err
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """``tmpfs(options)`` mounts a fresh tmpfs (e.g. ``"ro,size=64k"``) and returns its folder; it is
+    unmounted after the test.  Where mounting is not allowed (not root, no CAP_SYS_ADMIN) the test
+    skips, saying so."""
+    mounted = []
+
+    def mount(options: str):
+        folder = tmp_path / f"tmpfs{len(mounted)}"
+        folder.mkdir()
+        if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o {options} tmpfs {folder} 2>/dev/null") != 0:
+            pytest.skip(reason=f"mounting a tmpfs ({options}) needs root with CAP_SYS_ADMIN")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        os.system(f"umount {folder}")

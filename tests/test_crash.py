@@ -181,15 +181,10 @@ def test_a_diverging_run_stops_at_the_step_keeps_the_last_good_checkpoint_and_re
 
 
 @pytest.fixture
-def tiny_disk(tmp_path):
-    """A 1 MiB tmpfs: room for one checkpoint of the network below, not for its atomic replacement."""
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=1m tmpfs {folder} 2>/dev/null") != 0:
-        pytest.skip(reason="mounting a tiny tmpfs needs root with CAP_SYS_ADMIN (the mocked ENOSPC test in "
-                    "tests/test_network.py covers the same path)")
-    yield folder
-    os.system(f"umount {folder}")
+def tiny_disk(tmpfs):
+    """A 1 MiB tmpfs: room for one checkpoint of the network below, not for its atomic replacement (the
+    mocked ENOSPC test in tests/test_network.py covers the same path where this skips)."""
+    return tmpfs("size=1m")
 
 
 def test_a_full_disk_keeps_the_previous_checkpoint_and_says_which_file(tiny_disk, data_file):
