@@ -41,9 +41,10 @@ from typing import Any, Callable
 import numpy as np
 
 from mlplab import backend as B
+from mlplab.atomic import write_npz_atomic, write_text_atomic
 from mlplab.layers import ELU, Dropout, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Tanh
 from mlplab.losses import LOSSES
-from mlplab.network import Sequential, read_npz, write_npz_atomic
+from mlplab.network import Sequential, read_npz
 from mlplab.train import Callback
 from mlplab.validation import check_positive_int
 
@@ -330,9 +331,7 @@ class DiagnosticsRecorder(Callback):
             return
         found = self.diagnostics()
         write_npz_atomic(self.run_dir / "diagnostics.npz", found.arrays)
-        tmp = self.run_dir / "diagnostics.json.tmp"
-        tmp.write_text(json.dumps(found.index, indent=1) + "\n")
-        os.replace(tmp, self.run_dir / "diagnostics.json")
+        write_text_atomic(self.run_dir / "diagnostics.json", json.dumps(found.index, indent=1) + "\n")
 
     def _reload(self, found: Diagnostics, epoch: int) -> None:
         """Continue the records of an interrupted run (dropping any made after its checkpoint)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
+from mlplab.atomic import write_npz_atomic
 from mlplab.init import InitSpec
 from mlplab.layers import (ELU, LAYER_TYPES, BatchNorm, Dense, Dropout, Layer, LeakyReLU, Maxout, PReLU, ReLU, Softsign,
                            Sigmoid, Tanh)
@@ -217,24 +217,6 @@ def model_arrays(net: Sequential) -> dict[str, np.ndarray]:
     arrays.update({f"param:{k}": B.to_numpy(v) for k, v in net.params.items()})
     arrays.update({f"buffer:{k}": B.to_numpy(v) for k, v in net.buffers.items()})
     return arrays
-
-
-def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    """Write an ``.npz`` to a temporary name in the same folder, then rename: never half a file."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".mlplab-", suffix=".npz.tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(err, OSError):           # disk full, no permission: say which file, and that nothing broke
-            raise OSError(err.errno, f"could not write {path!r}: {err.strerror or err}; "
-                                     f"the previous file there, if any, is unchanged") from err
-        raise
 
 
 def save(net: Sequential, path: str | os.PathLike) -> None:

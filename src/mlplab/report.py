@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.atomic import write_text_atomic
 from mlplab.diagnostics import Diagnostics, read_diagnostics
 
 FIGURE_DPI = 100
@@ -325,9 +326,7 @@ def write_report(run_dir: str | os.PathLike) -> Path:
 </body></html>
 """
     out = run_dir / "report.html"
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(page)
-    os.replace(tmp, out)
+    write_text_atomic(out, page)
     return out
 
 

@@ -27,7 +27,8 @@ from mlplab import optim
 from mlplab.config import dumps_toml, validate
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
 from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
-from mlplab.network import Sequential, load, mlp, save, write_npz_atomic
+from mlplab.atomic import write_npz_atomic, write_text_atomic
+from mlplab.network import Sequential, load, mlp, save
 from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged
 
 CHECKPOINT = Path("checkpoints") / "last.npz"
@@ -197,12 +198,6 @@ def remove_run_files(out: Path) -> None:
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def train_run(config: dict[str, Any], resume: bool = False, progress: bool | None = None,

@@ -87,6 +87,10 @@ class _MLPBase(BaseEstimator, ABC):
     def _targets(self, y: np.ndarray, reset: bool) -> tuple[np.ndarray, int]:
         """``y`` as the trainer's targets, and the number of outputs."""
 
+    @property
+    def _regression(self) -> bool:
+        return self._loss != "softmax_cross_entropy"
+
     # -- fitting ---------------------------------------------------------------------------------
     def _hidden(self) -> list[int]:
         sizes = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral) \
@@ -129,8 +133,8 @@ class _MLPBase(BaseEstimator, ABC):
     def fit(self, X: Any, y: Any) -> "_MLPBase":
         """Train a new network for ``max_iter`` epochs (fewer with ``early_stopping``)."""
         self._validate_params()
-        regression = self._loss != "softmax_cross_entropy"
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), multi_output=regression, y_numeric=regression)
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), multi_output=self._regression,
+                             y_numeric=self._regression)
         targets, n_out = self._targets(y, reset=True)
         seed = self._seed()
         self.net_, self.optimizer_ = self._build(X.shape[1], n_out, seed, X.dtype)
@@ -167,8 +171,7 @@ class _MLPBase(BaseEstimator, ABC):
         if first:
             self._validate_params()
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first,
-                             multi_output=self._loss != "softmax_cross_entropy",
-                             y_numeric=self._loss != "softmax_cross_entropy")
+                             multi_output=self._regression, y_numeric=self._regression)
         targets, n_out = self._targets(y, reset=new_targets)
         if first:
             self._partial_seed_ = self._seed()

@@ -18,7 +18,8 @@ import numpy as np
 from mlplab import backend as B
 from mlplab.interrupt import DeferredInterrupt
 from mlplab.losses import LOSSES, layer_weight_penalty, weight_penalty
-from mlplab.network import Sequential, assign_model_arrays, model_arrays, read_npz, write_npz_atomic
+from mlplab.atomic import write_npz_atomic
+from mlplab.network import Sequential, assign_model_arrays, model_arrays, read_npz
 from mlplab.optim import Optimizer, Schedule
 from mlplab.validation import check_choice, check_float_array, check_labels, check_number, check_positive_int
 
@@ -125,11 +126,12 @@ class Trainer:
         if split is None:
             return None
         X, y = split
-        if self.transform is None:                   # one conversion, never one per epoch
+        if self.transform is None:                   # one conversion (and finite check), never one per epoch
             X = np.ascontiguousarray(check_float_array(f"{name} X", X, dtype=self.net.dtype))
         if X.ndim != 2 or X.shape[0] == 0:
             raise ValueError(f"{name} X must be a non-empty 2-D array, got shape {X.shape}")
-        for start in range(0, X.shape[0], 10000):    # validated once here, so batches skip the check
+        # validated once here, so batches skip the check; untransformed X is checked already but for its width
+        for start in range(0, X.shape[0] if self.transform is not None else 1, 10000):
             try:
                 self.net.check_input(self._batch(X[start:start + 10000]))
             except ValueError as err:
