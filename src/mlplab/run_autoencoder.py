@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.atomic import write_text_atomic
 from mlplab.data import Preprocessor, load_dataset
 from mlplab.network import save
 from mlplab.run import write_csv
@@ -84,7 +85,7 @@ def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> di
                "fine_tuning_seconds": tuning_seconds, "wall_seconds": time.perf_counter() - started,
                "n_train": int(X.shape[0]), "n_test": int(X_test.shape[0])}
     summary["beats_pca"] = summary["test_mse"] < summary["pca_test_mse"]
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")   # a sweep's "done" mark
     if dataset.pixel_max:
         _plot_reconstructions(X_test, np.asarray(X_hat), pca, out / "figures" / "reconstructions.png", code)
     return summary

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from mlplab.atomic import write_text_atomic
 from mlplab.config import KEYS, coerce, resolve
 from mlplab.validation import check_choice, check_positive_int
 
@@ -283,7 +284,7 @@ def gather(cells: list[Cell], out: Path, command: str = "train") -> list[dict[st
         rows.append(row)
     from mlplab.run import write_csv
     write_csv(out / "results.csv", rows)
-    (out / "results.md").write_text(results_markdown(rows, command))
+    write_text_atomic(out / "results.md", results_markdown(rows, command))
     return rows
 
 
