@@ -80,11 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     ae.add_argument("--out", default="runs/autoencoder")
     ae.add_argument("--quiet", action="store_true")
 
-    exp = commands.add_parser("experiment", help="reproduce one of the seeds' experiments (or all)")
+    exp = commands.add_parser("experiment", help="reproduce one of the lecture notes' experiments (or all)")
     exp.add_argument("name", nargs="?", help="an experiment (see --list) or 'all'")
     exp.add_argument("--list", action="store_true", help="name the experiments")
     exp.add_argument("--quick", action="store_true", help="the small version (seconds)")
-    exp.add_argument("--seeds", type=int, default=5, help="seeds per configuration")
+    exp.add_argument("--seeds", type=int, help="seeds per configuration, at least 2 (default: the experiment's own, "
+                                               "10 where a seed costs under a minute, never fewer than 5; 3 with "
+                                               "--quick)")
     exp.add_argument("--out", default="runs/experiments", help="output folder (one sub-folder per experiment "
                                                                "with 'all')")
     exp.add_argument("--page", help="with 'all': write this Markdown page (e.g. EXPERIMENTS.md)")
@@ -241,15 +243,22 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         write_page(results, Path(args.page), Path(args.out))
         print(f"wrote {args.page}")
         return 0
+    if args.seeds is not None and args.seeds < 2:
+        raise UsageError(f"--seeds must be at least 2 (a confidence interval needs two replicates), got {args.seeds}")
     results = []
     for name in names:
         out = Path(args.out) / name if args.name == "all" else Path(args.out)
         result = run_experiment(name, out, seeds=args.seeds, quick=args.quick)
+        if args.page and not args.quick:       # the quick run beside it, so the page can mark disagreements
+            quick = run_experiment(name, out / "quick", quick=True)
+            result.quick_verdicts = {c.claim: c.verdict for c in quick.claims}
         results.append(result)
         for claim in result.claims:
-            print(f"{name}: {claim.verdict.upper():15s} {claim.claim}\n    measured: {claim.measured}")
-        print(f"{name}: {sum(c.reproduced for c in result.claims)} of {len(result.claims)} claims reproduced "
-              f"({result.seconds:.0f} s) -> {out}")
+            print(f"{name}: {claim.verdict.upper():15s} {claim.claim}\n    {claim.statistic}: {claim.estimate:.4g} "
+                  f"[{claim.ci95[0]:.4g}, {claim.ci95[1]:.4g}] (predicted {claim.direction} {claim.threshold:.4g}, "
+                  f"n = {claim.n})")
+        counts = result.counts()
+        print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({result.seconds:.0f} s) -> {out}")
     if args.page:
         write_page(results, Path(args.page), Path(args.out))
         print(f"wrote {args.page}")

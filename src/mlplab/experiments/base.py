@@ -1,9 +1,11 @@
-"""What every experiment shares: claims with verdicts, tables, figures, seeds, and the page.
+"""What every experiment shares: results with claims and verdicts, tables, figures, and data helpers.
 
-An experiment is a module with ``NAME``, ``TITLE``, ``SOURCE`` (where in the seeds the claim
-is made) and ``run(out, seeds, quick) -> Result``.  It trains with the engine, the
-:class:`~mlplab.train.Trainer` and :mod:`mlplab.diagnostics`, draws with
-:mod:`mlplab.report`'s helpers, and turns every claim into measured numbers and a verdict.
+An experiment is a module with ``NAME``, ``TITLE``, ``SOURCE`` (where in the lecture notes or
+the paper the claim is made), ``SEEDS`` and ``QUICK_SEEDS`` (its default replicates, full and
+``--quick``) and ``run(out, seeds, quick) -> Result``.  It trains with the engine, the
+:class:`~mlplab.train.Trainer` and :mod:`mlplab.diagnostics`, draws with :mod:`mlplab.report`'s
+helpers, and states every claim as a :class:`~mlplab.experiments.verdict.Claim`: a statistic,
+a direction and a threshold fixed in code, judged by a 95% interval over the replicates.
 """
 
 from __future__ import annotations
@@ -18,23 +20,9 @@ from typing import Any
 import numpy as np
 
 from mlplab.data import Preprocessor, load_dataset
+from mlplab.atomic import write_text_atomic
+from mlplab.experiments.verdict import VERDICTS, Claim
 from mlplab.train import Callback
-
-
-@dataclass
-class Claim:
-    """A claim of the seeds, the numbers measured for it, and whether they bear it out."""
-
-    claim: str
-    measured: str
-    reproduced: bool
-
-    def __post_init__(self) -> None:
-        self.reproduced = bool(self.reproduced)          # NumPy's bool_ would reach the JSON as 1.0
-
-    @property
-    def verdict(self) -> str:
-        return "reproduced" if self.reproduced else "not reproduced"
 
 
 @dataclass
@@ -65,6 +53,11 @@ def _cell(value: Any) -> str:
 
 @dataclass
 class Result:
+    """What one run of an experiment found: claims with verdicts, tables, figures, notes.
+
+    ``quick_verdicts`` maps a claim's text to the verdict of the experiment's ``--quick`` run, when
+    that was run beside the full one; the page marks the claims where the two differ."""
+
     name: str
     title: str
     source: str
@@ -75,14 +68,35 @@ class Result:
     figures: list[tuple[str, str]] = field(default_factory=list)      # (file in the output folder, caption)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    commit: str = ""
+    quick_verdicts: dict[str, str] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {verdict: sum(c.verdict == verdict for c in self.claims) for verdict in VERDICTS}
+
+    def claims_markdown(self) -> list[str]:
+        lines = ["| claim | statistic | estimate | 95% CI | predicted | n | verdict | baseline and context |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for c in self.claims:
+            verdict = f"**{c.verdict}**"
+            quick = self.quick_verdicts.get(c.claim)
+            if quick is not None and quick != c.verdict:
+                verdict += f" (quick run: {quick})"
+            lines.append(f"| {_escape(c.claim)} | {_escape(c.statistic)} | {_number(c.estimate)} | "
+                         f"[{_number(c.ci95[0])}, {_number(c.ci95[1])}] | {c.direction} {_number(c.threshold)} | "
+                         f"{c.n} | {verdict} | {_escape(c.baseline)} |")
+        return lines
 
     def markdown(self, figure_dir: str = ".") -> str:
         mode = "quick" if self.quick else "full"
+        commit = f", commit {self.commit}" if self.commit else ""
         lines = [f"## `{self.name}`: {self.title}", "",
                  f"*Source: {self.source}. Command: `mlplab experiment {self.name}"
-                 f"{' --quick' if self.quick else ''} --seeds {self.seeds}` ({mode}, {self.seconds:.0f} s).*", "",
-                 "| claim | measured | verdict |", "|---|---|---|"]
-        lines += [f"| {_escape(c.claim)} | {_escape(c.measured)} | **{c.verdict}** |" for c in self.claims]
+                 f"{' --quick' if self.quick else ''} --seeds {self.seeds}` ({mode}, {self.seconds:.0f} s{commit}).*",
+                 "", *self.claims_markdown()]
+        if any(self.quick_verdicts.get(c.claim, c.verdict) != c.verdict for c in self.claims):
+            lines += ["", "*A claim marked \"quick run: ...\" gets another verdict from `--quick`; the tests "
+                          "assert only the claims on which the two agree.*"]
         for table in self.tables:
             lines += ["", table.markdown()]
         for file, caption in self.figures:
@@ -91,12 +105,34 @@ class Result:
             lines += [""] + [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
 
+    def record(self) -> dict:
+        """The ``result.json`` form: the claims with exactly :attr:`Claim.KEYS`; what each claim
+        was compared against goes beside them, in ``claim_baselines``."""
+        record = asdict(self)
+        record["claims"] = [c.record() for c in self.claims]
+        record["claim_baselines"] = [c.baseline for c in self.claims]
+        return record
+
     def write(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
-        record = asdict(self)
-        record["claims"] = [{**asdict(c), "verdict": c.verdict} for c in self.claims]
-        (out / "result.json").write_text(json.dumps(record, indent=1, default=float) + "\n")
-        (out / "README.md").write_text(self.markdown("."))
+        write_text_atomic(out / "result.json", json.dumps(self.record(), indent=1, default=float) + "\n")
+        write_text_atomic(out / "README.md", self.markdown("."))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Result":
+        """A :class:`Result` back from the ``result.json`` an experiment wrote."""
+        record = json.loads((Path(folder) / "result.json").read_text())
+        baselines = record.pop("claim_baselines", [""] * len(record["claims"]))
+        record["claims"] = [Claim(**c, baseline=b) for c, b in zip(record["claims"], baselines)]
+        record["tables"] = [Table(**t) for t in record["tables"]]
+        record["figures"] = [tuple(f) for f in record["figures"]]
+        return cls(**record)
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    return f"{value:.3g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
 
 
 def mean_spread(values: list[float], digits: int = 3) -> str:
