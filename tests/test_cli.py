@@ -185,12 +185,22 @@ def test_experiment_list_and_one_quick_run(tmp_path):
     listed = mlplab("experiment", "--list")
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 8
     assert listed.stdout.startswith("init-activations")
-    result = mlplab("experiment", "symmetry", "--quick", "--seeds", "1", "--out", tmp_path / "s")
+    result = mlplab("experiment", "symmetry", "--quick", "--out", tmp_path / "s")
     assert result.returncode == 0, result.stderr
-    assert "symmetry: 3 of 3 claims reproduced" in result.stdout
-    assert (tmp_path / "s" / "README.md").is_file() and (tmp_path / "s" / "result.json").is_file()
+    saved = json.loads((tmp_path / "s" / "result.json").read_text())
+    counts = {v: sum(c["verdict"] == v for c in saved["claims"]) for v in ("reproduced", "not reproduced",
+                                                                            "inconclusive")}
+    assert (f"symmetry: reproduced {counts['reproduced']}, not reproduced {counts['not reproduced']}, "
+            f"inconclusive {counts['inconclusive']}") in result.stdout
+    for claim in saved["claims"]:
+        assert f"{claim['verdict'].upper():15s} {claim['claim']}" in result.stdout
+    assert "| claim | statistic | estimate | 95% CI | predicted | n | verdict |" in (
+        tmp_path / "s" / "README.md").read_text()
     unknown = mlplab("experiment", "dropout", "--out", tmp_path / "d")
     assert unknown.returncode == 2 and "unknown experiment 'dropout'" in unknown.stderr
+    one_seed = mlplab("experiment", "symmetry", "--quick", "--seeds", "1", "--out", tmp_path / "one")
+    assert one_seed.returncode == 2 and "--seeds must be at least 2" in one_seed.stderr
+    assert not (tmp_path / "one").exists()
 
 
 def test_sweep_command_prints_the_table(tmp_path):

@@ -65,3 +65,19 @@ def test_too_few_or_nan_replicates_are_refused(bad, match):
 def test_bad_direction_is_refused():
     with pytest.raises(ValueError, match="direction must be"):
         decide(0.0, 1.0, 0.0, ">=")
+
+
+def test_summary_intervals_match_the_per_seed_ones():
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    from_values = Claim.from_samples("c", "s", x, 0.0, ">")
+    from_summary = Claim.from_summary("c", "s", x.mean(), x.std(ddof=1), 4, 0.0, ">")
+    assert from_summary.ci95 == pytest.approx(from_values.ci95, rel=1e-12)
+
+
+def test_welch_interval_matches_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    a, b = np.array([5.0, 6.0, 7.5]), np.array([1.0, 3.0, 2.0, 2.5])
+    claim = Claim.from_summaries("c", "s", (a.mean(), a.std(ddof=1), 3), (b.mean(), b.std(ddof=1), 4), 0.0, ">")
+    expected = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert claim.ci95 == pytest.approx([expected.low, expected.high], rel=1e-8)
+    assert claim.n == 7 and claim.verdict == "reproduced"

@@ -29,7 +29,7 @@ DIRECTIONS = (">", "<")
 Z95 = 1.959963984540054
 
 
-def t_quantile_975(df: int) -> float:
+def t_quantile_975(df: float) -> float:
     """The 97.5th percentile of Student's t with ``df`` degrees of freedom (to ~1e-10).
 
     Solved by bisection on the t distribution's CDF, written through the regularised incomplete
@@ -165,6 +165,41 @@ class Claim:
         """A claim about a share (``successes`` of ``n`` independent runs), by Wilson's interval."""
         p, low, high = wilson_ci95(int(successes), int(n))
         return cls(claim, statistic, p, [low, high], threshold, direction, n, decide(low, high, threshold, direction),
+                   baseline)
+
+    @classmethod
+    def from_summary(cls, claim: str, statistic: str, mean: float, sd: float, n: int, threshold: float,
+                     direction: str, baseline: str = "") -> "Claim":
+        """Like :meth:`from_samples`, from a mean, a standard deviation (ddof 1) and ``n`` alone (a table
+        kept without its per-seed values)."""
+        if n < 2 or not (math.isfinite(mean) and math.isfinite(sd)):
+            raise ValueError(f"a confidence interval needs n >= 2 and a finite mean and sd, got {mean}, {sd}, {n}")
+        half = t_quantile_975(n - 1) * sd / math.sqrt(n)
+        return cls(claim, statistic, mean, [mean - half, mean + half], threshold, direction, n,
+                   decide(mean - half, mean + half, threshold, direction), baseline)
+
+    @classmethod
+    def from_summaries(cls, claim: str, statistic: str, a: tuple[float, float, int], b: tuple[float, float, int],
+                       threshold: float, direction: str, baseline: str = "") -> "Claim":
+        """The difference of two arms' means, ``a - b``, each given as (mean, sd, n), by Welch's interval:
+        for tables kept without per-seed values, where the pairing is lost (wider than a paired interval)."""
+        return cls.from_contrast(claim, statistic, [(1.0, a), (-1.0, b)], threshold, direction, baseline)
+
+    @classmethod
+    def from_contrast(cls, claim: str, statistic: str, arms: list[tuple[float, tuple[float, float, int]]],
+                      threshold: float, direction: str, baseline: str = "") -> "Claim":
+        """A contrast sum_i c_i mean_i of independent arms given as (c_i, (mean, sd, n)), e.g. a
+        difference of two differences, with the Welch-Satterthwaite degrees of freedom."""
+        if any(n < 2 or not (math.isfinite(m) and math.isfinite(sd)) for _, (m, sd, n) in arms):
+            raise ValueError(f"every arm needs n >= 2 and a finite mean and sd, got {arms}")
+        parts = [c * c * sd * sd / n for c, (_, sd, n) in arms]
+        se = math.sqrt(sum(parts))
+        df = (sum(parts) ** 2 / sum(p * p / (n - 1) for p, (_, (_, _, n)) in zip(parts, arms)) if se > 0
+              else float(sum(n for _, (_, _, n) in arms) - len(arms)))
+        estimate = sum(c * m for c, (m, _, _) in arms)
+        half = t_quantile_975(df) * se
+        return cls(claim, statistic, estimate, [estimate - half, estimate + half], threshold, direction,
+                   sum(n for _, (_, _, n) in arms), decide(estimate - half, estimate + half, threshold, direction),
                    baseline)
 
     def record(self) -> dict:
