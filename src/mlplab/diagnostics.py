@@ -1,6 +1,6 @@
 """Per-layer statistics of activations and gradients, recorded while a network trains.
 
-What the seeds plot (DD2424 lecture 5: histograms of each layer's activations and of its
+What the lecture notes plot (DD2424 lecture 4: histograms of each layer's activations and of its
 gradients, y-axis logarithmic; CS7015 lecture 9: saturated sigmoids, dead ReLUs; Ioffe &
 Szegedy 2015, Figure 1: the {15, 50, 85}th percentiles of a unit's input over training),
 measured on a fixed *probe batch*:

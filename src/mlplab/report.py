@@ -3,7 +3,7 @@
 ``write_report(run_dir)`` draws, with matplotlib, the training curves (``metrics.csv``), and
 from the recorded diagnostics (:mod:`mlplab.diagnostics`): a grid of per-layer activation
 histograms and one of gradient histograms (one panel per layer, a shared x-range per row,
-log-scale counts for gradients, as DD2424 lecture 5 plots them) before training and at the
+log-scale counts for gradients, as DD2424 lecture 4 plots them) before training and at the
 last record; the 15/50/85th percentiles of each layer's pre-activation over training (Ioffe
 & Szegedy, Figure 1); dead and saturated fractions over training; gradient norms and the
 update-to-weight ratio over training; and, for 2-D data, the decision regions with the test
