@@ -181,11 +181,13 @@ def steps_to(losses: list[float], target: float, window: int = 20) -> float:
 
 def plot_loss_curves(curves: dict[str, list[float]], target: float | None = None, log: bool = False,
                      window: int = 20) -> Any:
-    """Training loss per update (running mean of ``window``), one line per label."""
+    """Training loss per update (running mean of ``window``), one line per label; the mean of updates
+    1..k is drawn at update k, so the curves line up with :func:`steps_to`'s counts."""
     from mlplab.report import pyplot
     fig, ax = pyplot().subplots(figsize=(7.5, 4))
     for label, losses in curves.items():
-        ax.plot(np.convolve(losses, np.ones(window) / window, mode="valid"), label=label)
+        running = np.convolve(losses, np.ones(window) / window, mode="valid")
+        ax.plot(np.arange(window, window + running.size), running, label=label)
     if target is not None:
         ax.axhline(target, color="k", lw=0.6, ls=":")
     if log:
