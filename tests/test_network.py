@@ -239,3 +239,13 @@ def test_a_model_carrying_a_pickle_is_refused_and_runs_nothing(tmp_path):
     with np.load(path, allow_pickle=True) as data:        # the control: a careless loader would run it
         data["0.W"]
     assert marker.read_text() == "code ran"
+
+
+def test_default_init_keeps_a_deep_maxout_nets_signal_at_scale():
+    """Maxout zeroes nothing, so LeCun's 1/n_in (not He's 2/n_in, which doubles the mean square per
+    layer: 2^9 = 512x over 10 layers) keeps the mean square of the signal from layer 1 to layer 10."""
+    net = ml.mlp(256, [256] * 10, 10, activation="maxout", dtype="float64", seed=0)
+    x = np.random.default_rng(1).normal(size=(500, 256))
+    maxouts = [i for i, layer in enumerate(net.layers) if type(layer).__name__ == "Maxout"]
+    first, last = (float(np.mean(net.forward_until(x, i + 1) ** 2)) for i in (maxouts[0], maxouts[-1]))
+    assert 0.5 < last / first < 2.0, (first, last)

@@ -153,11 +153,16 @@ class Sequential:
 
 ACTIVATIONS: dict[str, type[Layer]] = {"sigmoid": Sigmoid, "tanh": Tanh, "softsign": Softsign, "relu": ReLU, "leaky_relu": LeakyReLU,
                                        "prelu": PReLU, "elu": ELU, "maxout": Maxout}
-_RELU_LIKE = {"relu", "leaky_relu", "prelu", "elu", "maxout"}
+_RELU_LIKE = {"relu", "leaky_relu", "prelu", "elu"}
 
 
 def default_init(activation: str) -> str:
-    """He for the rectifier family, Glorot for the saturating units (CS7015 9.4)."""
+    """He for the rectifier family, Glorot for the saturating units (CS7015 lecture 9, module 9.4), and
+    LeCun's 1/fan_in for maxout: He's factor 2 makes up for the half of a ReLU's inputs it zeroes,
+    but a maxout unit zeroes nothing (the max of two N(0, v) pieces has mean square v), so He's
+    init doubles the signal's mean square at every layer (it diverged deep maxout nets)."""
+    if activation == "maxout":
+        return "lecun_normal"
     return "he_normal" if activation in _RELU_LIKE else "xavier_normal"
 
 
@@ -170,7 +175,8 @@ def mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str = "relu", 
     Each hidden block is ``Dense -> [BatchNorm] -> activation -> [Dropout]``: batch norm
     after the affine map and before the non-linearity, as DD2424 lecture 4 places it.
     ``activation="maxout"`` makes each hidden block one ``Maxout`` (it is its own affine map).
-    ``init=None`` picks ``he_normal`` for rectifiers, ``xavier_normal`` for sigmoid/tanh.
+    ``init=None`` picks ``he_normal`` for rectifiers, ``xavier_normal`` for sigmoid/tanh and
+    ``lecun_normal`` for maxout (:func:`default_init`).
     ``bias_init``: the seeds suggest a small positive bias (0.01) for ReLU units.
     """
     n_in = check_positive_int("n_in", n_in)
