@@ -7,8 +7,9 @@ import pytest
 
 import mlplab as ml
 from mlplab.experiments import activations as A
-from mlplab.experiments.activations_zigzag import (ARMS, CentredSigmoid, UpdateRecorder, one_sign_share, path_ratio,
-                                                   toy_task, zigzag_net)
+from mlplab.experiments.activations_zigzag import (ARMS, CentredSigmoid, UpdateRecorder, one_sign_share, ones_cosine,
+                                                   path_ratio, toy_task, zigzag_net)
+from mlplab.experiments.base import Result
 from mlplab.gradcheck import gradcheck
 from mlplab.layers import Dense
 from mlplab.layers.activations import sigmoid
@@ -47,6 +48,42 @@ def test_path_ratio_is_one_for_a_straight_path_and_grows_with_a_zigzag():
     assert path_ratio(np.array([2 * math.sqrt(2)]), start, np.array([[0.0, 2.0]])) == pytest.approx(math.sqrt(2))
 
 
+def test_ones_cosine_is_one_for_equal_entries_zero_across_and_small_at_random():
+    assert ones_cosine(np.array([[2.0, 2.0, 2.0], [-1.0, -1.0, -1.0]])) == pytest.approx(1.0)
+    assert ones_cosine(np.array([[1.0, -1.0, 0.0]])) == pytest.approx(0.0)
+    assert ones_cosine(np.array([[3.0, 4.0], [0.0, 0.0]])) == pytest.approx(7 / (5 * math.sqrt(2)) / 2)  # a still row: 0
+    rows = np.random.default_rng(0).standard_normal((2000, 128))
+    assert ones_cosine(rows) == pytest.approx(math.sqrt(2 / (math.pi * 128)), rel=0.05)
+    # not structurally 0 for zero-centred inputs, unlike the one-sign share: a batch update of centred inputs
+    rng = np.random.default_rng(1)
+    update = rng.standard_normal((10, 100)) @ (sigmoid(rng.standard_normal((100, 128)) * 2) - 0.5)
+    assert one_sign_share(update) == 0.0 and ones_cosine(update) > 0.01
+
+
+def _gd_path_ratio(X, y, lr, steps=200):
+    """Full-batch gradient descent on J(w) = ||X w - y||^2 / 2n from w = 0: path length / displacement."""
+    w, length = np.zeros(X.shape[1]), 0.0
+    for _ in range(steps):
+        step = -lr * X.T @ (X @ w - y) / len(y)
+        length += np.linalg.norm(step)
+        w = w + step
+    return path_ratio(np.array([length]), np.zeros((1, X.shape[1])), w[None, :])
+
+
+def test_path_ratio_can_come_out_either_way_on_a_quadratic():
+    """Positive inputs put a large curvature along all-ones; at a rate near that curvature's limit the
+    path oscillates along it (ratio > 1) while centred inputs at the same rate go straight (~1); at a
+    rate well inside the limit the positive inputs' path is nearly straight too."""
+    rng = np.random.default_rng(0)
+    h = sigmoid(2 * rng.standard_normal((500, 10)))
+    centred = h - h.mean(axis=0)
+    w_star = np.where(np.arange(10) % 2, 1.0, -0.5)
+    top = np.linalg.eigvalsh(h.T @ h / 500).max()
+    assert _gd_path_ratio(h, h @ w_star, 1.9 / top) > 3
+    assert _gd_path_ratio(centred, centred @ w_star, 1.9 / top) < 1.05
+    assert _gd_path_ratio(h, h @ w_star, 0.5 / top) < 1.5
+
+
 def test_update_recorder_sees_the_sgd_updates():
     """Plain SGD: the update is -lr times the batch gradient; the recorder's share and path agree with it."""
     rng = np.random.default_rng(1)
@@ -65,6 +102,7 @@ def test_update_recorder_sees_the_sgd_updates():
     trainer.fit(X, y)
     assert len(recorder.shares) == 4
     assert recorder.shares == [one_sign_share(-0.5 * g) for g in grads]
+    assert recorder.cosines == pytest.approx([ones_cosine(g) for g in grads])
     assert recorder.path == pytest.approx(sum(np.linalg.norm(0.5 * g, axis=1) for g in grads))
 
 
@@ -113,11 +151,55 @@ def test_train_makes_exactly_the_budget_and_counts_divergence_as_chance():
     assert wild.updates(6) == 7
 
 
-def test_choose_rate_takes_the_lowest_mean_validation_loss_and_a_diverged_rate_never_wins():
+def test_choose_rate_takes_the_lowest_mean_score_and_a_diverged_rate_never_wins():
     losses = {(0.1, 100): 0.5, (0.1, 101): 0.7, (0.3, 100): 0.4, (0.3, 101): 0.9, (1.0, 100): math.inf,
               (1.0, 101): 0.1}
-    rate, scores = A.choose_rate(lambda r, s: A.Run([], False, 0.0, losses[r, s]), (0.1, 0.3, 1.0))
+    rate, scores = A.choose_rate(lambda r, s: losses[r, s], (0.1, 0.3, 1.0))
     assert rate == 0.1 and scores[0.3] == pytest.approx(0.65) and scores[1.0] == math.inf
+    assert A.choose_rate(lambda r, s: 5.0, (1.0, 0.3))[0] == 0.3           # a tie: the smaller rate
+
+
+def test_the_zigzag_grid_returns_each_arms_own_best_validation_rate(monkeypatch):
+    best = {"sigmoid": 3.0, "centred sigmoid": 1.0}
+
+    class Recorder:
+        def ratio(self):
+            return 1.0
+
+    def fake(data, arm, rate, seed, updates, batch=A.BATCH, validate=False):
+        return A.Run([1.0] * 60, False, 0.5, abs(math.log(rate / best[arm])) + 0.1 * seed), Recorder()
+
+    monkeypatch.setattr(A, "zigzag_run", fake)
+    result = Result("t", "t", "t", 1, False)
+    assert A.zigzag_grid(result, None) == best
+    assert any("QUICK_ZIGZAG_RATES" in note for note in result.notes)     # differs from the quick constant
+
+
+def test_the_speed_claims_read_fewer_relu_updates_as_relu_faster():
+    rng = np.random.default_rng(0)
+    relu = list(100 + rng.integers(0, 10, 10))
+    slow = {"sigmoid": [3 * u for u in relu], "tanh": [8 * u + 5 for u in relu]}
+    found = {a: {"updates": u, "acc": [0.85] * 10} for a, u in {**slow, "relu": relu}.items()}
+    rates = {"sigmoid": 0.3, "tanh": 0.1, "relu": 0.1}
+    assert [c.verdict for c in A.speed_claims(found, rates)] == ["reproduced"] * 4
+    swapped = {**found, "relu": found["tanh"], "tanh": found["relu"]}
+    assert [c.verdict for c in A.speed_claims(swapped, rates)][1:] == ["not reproduced"] * 3
+
+
+def test_updates_until_stops_at_the_target_with_the_full_runs_count():
+    data = _data(1000)
+    y = (data.X[:, 0] > 0).astype(int)                       # learnable: the sign of one pixel
+    data = A.Data(data.X, y, data.Xv, y[:100], data.Xt, y[:100])
+    make = lambda: (ml.mlp(784, [8], 10, seed=0), ml.optim.SGD(lr=0.1, momentum=0.9))
+    full = A.train(*make(), data, 100, seed=0, test=False)
+    count = A.updates_to_target(full.losses, 100, target=A.TARGET)
+    assert count < 100                                        # reached, so the early stop matters
+    assert A.updates_until(*make(), data, 100, seed=0) == count
+
+
+def test_whole_epochs_and_the_quick_budget():
+    assert A.epochs_and_images(1000, 50_000) == (2, 50_000)
+    assert A.epochs_and_images(A.QUICK_BUDGET, 50_000)[0] * A.quick_images() == A.QUICK_BUDGET * A.BATCH
 
 
 def test_the_toy_task_feeds_the_unit_positive_inputs_and_wants_mixed_sign_weights():

@@ -9,13 +9,15 @@ so all its incoming weights' gradients share the sign of ``delta_i``: the weight
 all up or all down, and reaching an optimum in a mixed-sign direction takes a zig-zag path.
 For one example this is the definition of a positive ``h``, not evidence.  A mini-batch update is
 a sum over examples, ``dW_i. = -lr sum_n delta_ni h_n``, whose entries can take both signs when
-the ``delta_ni`` do, so the share of one-sign updates is measured on real mini-batch updates, and
-against two controls: tanh, and the centred sigmoid ``sigma(s) - 1/2`` (same derivative as the
-sigmoid, so the one difference is the offset 1/2 in the unit's inputs).
+the ``delta_ni`` do.  Against the control, the centred sigmoid ``sigma(s) - 1/2`` (same derivative
+as the sigmoid, so the one difference is the offset 1/2 in the unit's inputs), the one-sign share
+is structurally 0 (128 zero-centred inputs are never all of one sign), so the comparison uses how
+far each update leans toward the all-ones direction (:func:`ones_cosine`), whose null is not 0.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +64,20 @@ def one_sign_share(delta: np.ndarray) -> float:
     return float(((delta > 0).all(axis=1) | (delta < 0).all(axis=1)).mean())
 
 
+def ones_cosine(delta: np.ndarray) -> float:
+    """Mean over rows (units) of an update ``delta`` (units x inputs) of the |cosine| between the row
+    and the all-ones direction:
+
+        c_i = |sum_j d_ij| / (||d_i.|| sqrt(m))       (1: all entries equal; ~sqrt(2 / (pi m)) at random)
+
+    Unlike the one-sign share this is not structurally 0 for zero-centred inputs, so it measures how
+    far a unit's updates lean toward "all up or all down" rather than whether they are exactly so.
+    Rows that did not move count as 0."""
+    delta = np.asarray(delta, dtype=np.float64)
+    norms = np.linalg.norm(delta, axis=1) * math.sqrt(delta.shape[1])
+    return float(np.mean(np.abs(delta.sum(axis=1)) / np.where(norms > 0, norms, np.inf)))
+
+
 def path_ratio(path: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
     """Mean over units of (path length) / (net displacement) of each unit's incoming weights:
 
@@ -79,6 +95,7 @@ class UpdateRecorder(Callback):
 
     layer: Any
     shares: list[float] = field(default_factory=list)
+    cosines: list[float] = field(default_factory=list)
     path: Any = None
     start: Any = None
     _before: Any = None
@@ -93,11 +110,16 @@ class UpdateRecorder(Callback):
     def on_batch_end(self, trainer: Any, step: int, loss: float) -> None:
         delta = np.asarray(self.layer.W, dtype=np.float64) - self._before
         self.shares.append(one_sign_share(delta))
+        self.cosines.append(ones_cosine(delta))
         self.path += np.linalg.norm(delta, axis=1)
 
     def share(self) -> float:
         """The one-sign share over every (update, unit) pair recorded."""
         return float(np.mean(self.shares)) if self.shares else 0.0
+
+    def cosine(self) -> float:
+        """The mean |cos(update row, all-ones)| over every (update, unit) pair recorded."""
+        return float(np.mean(self.cosines)) if self.cosines else 0.0
 
     def ratio(self) -> float:
         return path_ratio(self.path, self.start, np.asarray(self.layer.W, dtype=np.float64))
