@@ -9,8 +9,9 @@ where ``n_{k-1}`` is the layer's fan-in.  Units linear near 0 (the notes' deriva
 linear range) keep ``E[h^2] = E[s^2]``, so ``E[s_k^2] = prod_j (n_{j-1} Var(w_j)) Var(x)``, which is
 the notes' ``(n Var(w))^k Var(x)`` when every layer has the same width and variance.  A ReLU keeps
 half of a pre-activation that is symmetric about 0 (it is, whatever ``h_{k-1}``, when the weights'
-distribution is symmetric), so ``E[h_k^2] = E[s_k^2] / 2`` (He et al. 2015; CS7015 9.4's "factor
-of 2"): for ReLU this recursion is exact in expectation, at any width.
+distribution is symmetric), so ``E[h_k^2] = E[s_k^2] / 2`` (He et al. 2015, "Delving deep into
+rectifiers", section 2.2, equations (7) and (8); CS7015 9.4's "factor of 2"): for ReLU this
+recursion is exact in expectation, at any width.
 
 Backward (Glorot & Bengio 2010; DD2424 lecture 4's ``g = g W_i``, ``g = g diag(f'(s_i))``).  With
 ``delta_k = dJ/ds_k``, ``dJ/dh_k = W_{k+1}^T delta_{k+1}`` and ``delta_k = f'(s_k) * dJ/dh_k``:
@@ -24,6 +25,7 @@ holds only approximately (the same ``W`` made the forward pass); the experiment 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -102,9 +104,33 @@ def std64(values: np.ndarray) -> float:
     return float(np.asarray(values).std(dtype=np.float64))
 
 
-def saturated_fraction(h: np.ndarray) -> float:
-    """The share of tanh outputs with ``|h| > 0.99`` (tanh' < 0.02: the unit passes almost no gradient)."""
-    return float(np.count_nonzero(np.abs(h) > 0.99) / h.size)
+def saturated_fraction(h: np.ndarray, cutoff: float = 0.99) -> float:
+    """The share of tanh outputs with ``|h| > cutoff`` (at 0.99, tanh' < 0.02: the unit passes almost no gradient)."""
+    return float(np.count_nonzero(np.abs(h) > cutoff) / h.size)
+
+
+def predicted_saturated_share(s2: np.ndarray, cutoff: float) -> np.ndarray:
+    """The share of tanh units with ``|tanh(s)| > cutoff`` if ``s`` is Gaussian with mean 0 and ``E[s^2] = s2``:
+
+        P(|s| > atanh(c)) = 2 (1 - Phi(atanh(c) / sqrt(E[s^2]))) = erfc(atanh(c) / sqrt(2 E[s^2])).
+
+    With N(0, 1) weights on 500 inputs ``E[s_k^2] = 500 E[h_(k-1)^2]`` (a sum of 500 independent terms: near
+    Gaussian), so the measured pre-activation scale predicts the saturated share at every cutoff."""
+    s2 = np.asarray(s2, dtype=np.float64)
+    return np.vectorize(math.erfc)(math.atanh(cutoff) / np.sqrt(2.0 * s2))
+
+
+def per_example_nonzero_rms(h_in: np.ndarray, delta: np.ndarray) -> float:
+    """The RMS of the non-zero entries of the per-example weight gradients ``delta_i h_i^T``, pooled over examples.
+
+    DD2424 lecture 4's gradient slides show ``dl/dW_i = g^T x^(i-1)T`` of one example ("only non-zero gradients
+    included"); entry (u, v) of example i's gradient is ``delta_iu h_iv``, non-zero when both are, so
+
+        RMS^2 = sum_i (sum_u delta_iu^2)(sum_v h_iv^2) / sum_i nnz(delta_i) nnz(h_i)."""
+    d, h = np.asarray(delta, dtype=np.float64), np.asarray(h_in, dtype=np.float64)
+    square = np.sum(np.sum(d * d, axis=1) * np.sum(h * h, axis=1))
+    count = np.sum(np.count_nonzero(d, axis=1).astype(np.float64) * np.count_nonzero(h, axis=1))
+    return float(np.sqrt(square / count)) if count else 0.0
 
 
 def zero_fraction(h: np.ndarray) -> float:
