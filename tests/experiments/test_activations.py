@@ -7,9 +7,11 @@ import pytest
 
 import mlplab as ml
 from mlplab.experiments import activations as A
+from mlplab.experiments import activations_common as C
+from mlplab.experiments import activations_speed as S
 from mlplab.experiments.activations_zigzag import (ARMS, CentredSigmoid, UpdateRecorder, one_sign_share, ones_cosine,
                                                    path_ratio, toy_task, zigzag_net)
-from mlplab.experiments.base import Result
+from mlplab.experiments.base import Result, steps_to
 from mlplab.gradcheck import gradcheck
 from mlplab.layers import Dense
 from mlplab.layers.activations import sigmoid
@@ -127,36 +129,36 @@ def test_the_zigzag_arms_start_from_the_same_weights():
 
 def test_updates_to_target_counts_a_miss_as_the_budget_plus_one():
     falling = list(np.linspace(1.0, 0.0, 200))
-    assert A.updates_to_target(falling, 200, target=0.5, window=10) == A.steps_to(falling, 0.5, 10)
-    assert A.updates_to_target([1.0] * 200, 200, target=0.5, window=10) == 201
-    assert A.updates_to_target(falling, 50, target=0.5, window=10) == 51      # reached, but after the budget
-    assert A.updates_to_target([0.1] * 5, 100, target=0.5, window=10) == 101   # diverged before a full window
+    assert C.updates_to_target(falling, 200, target=0.5, window=10) == steps_to(falling, 0.5, 10)
+    assert C.updates_to_target([1.0] * 200, 200, target=0.5, window=10) == 201
+    assert C.updates_to_target(falling, 50, target=0.5, window=10) == 51      # reached, but after the budget
+    assert C.updates_to_target([0.1] * 5, 100, target=0.5, window=10) == 101   # diverged before a full window
 
 
 def _data(n=600, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 784)).astype("float32")
     y = rng.integers(0, 10, n)
-    return A.Data(X, y, X[:100], y[:100], X[:100], y[:100])
+    return C.Data(X, y, X[:100], y[:100], X[:100], y[:100])
 
 
 def test_train_makes_exactly_the_budget_and_counts_divergence_as_chance():
     data = _data()
-    run = A.train(ml.mlp(784, [8], 10, seed=0), ml.optim.SGD(lr=0.01), data, 12, seed=0, validate=True)
+    run = C.train(ml.mlp(784, [8], 10, seed=0), ml.optim.SGD(lr=0.01), data, 12, seed=0, validate=True)
     assert len(run.losses) == 12 and not run.diverged and math.isfinite(run.val_loss)
     with pytest.raises(ValueError, match="whole epochs"):
-        A.train(ml.mlp(784, [8], 10, seed=0), ml.optim.SGD(lr=0.01), data, 13, seed=0)
-    wild = A.train(ml.mlp(784, [8], 10, seed=0), ml.optim.SGD(lr=1e6), data, 6, seed=0)
-    assert wild.diverged and wild.test_accuracy == A.CHANCE and wild.val_loss == math.inf
+        C.train(ml.mlp(784, [8], 10, seed=0), ml.optim.SGD(lr=0.01), data, 13, seed=0)
+    wild = C.train(ml.mlp(784, [8], 10, seed=0), ml.optim.SGD(lr=1e6), data, 6, seed=0)
+    assert wild.diverged and wild.test_accuracy == C.CHANCE and wild.val_loss == math.inf
     assert wild.updates(6) == 7
 
 
 def test_choose_rate_takes_the_lowest_mean_score_and_a_diverged_rate_never_wins():
     losses = {(0.1, 100): 0.5, (0.1, 101): 0.7, (0.3, 100): 0.4, (0.3, 101): 0.9, (1.0, 100): math.inf,
               (1.0, 101): 0.1}
-    rate, scores = A.choose_rate(lambda r, s: losses[r, s], (0.1, 0.3, 1.0))
+    rate, scores = C.choose_rate(lambda r, s: losses[r, s], (0.1, 0.3, 1.0))
     assert rate == 0.1 and scores[0.3] == pytest.approx(0.65) and scores[1.0] == math.inf
-    assert A.choose_rate(lambda r, s: 5.0, (1.0, 0.3))[0] == 0.3           # a tie: the smaller rate
+    assert C.choose_rate(lambda r, s: 5.0, (1.0, 0.3))[0] == 0.3           # a tie: the smaller rate
 
 
 def test_the_zigzag_grid_returns_each_arms_own_best_validation_rate(monkeypatch):
@@ -166,8 +168,8 @@ def test_the_zigzag_grid_returns_each_arms_own_best_validation_rate(monkeypatch)
         def ratio(self):
             return 1.0
 
-    def fake(data, arm, rate, seed, updates, batch=A.BATCH, validate=False):
-        return A.Run([1.0] * 60, False, 0.5, abs(math.log(rate / best[arm])) + 0.1 * seed), Recorder()
+    def fake(data, arm, rate, seed, updates, batch=C.BATCH, validate=False):
+        return C.Run([1.0] * 60, False, 0.5, abs(math.log(rate / best[arm])) + 0.1 * seed), Recorder()
 
     monkeypatch.setattr(A, "zigzag_run", fake)
     result = Result("t", "t", "t", 1, False)
@@ -181,25 +183,25 @@ def test_the_speed_claims_read_fewer_relu_updates_as_relu_faster():
     slow = {"sigmoid": [3 * u for u in relu], "tanh": [8 * u + 5 for u in relu]}
     found = {a: {"updates": u, "acc": [0.85] * 10} for a, u in {**slow, "relu": relu}.items()}
     rates = {"sigmoid": 0.3, "tanh": 0.1, "relu": 0.1}
-    assert [c.verdict for c in A.speed_claims(found, rates)] == ["reproduced"] * 4
+    assert [c.verdict for c in S.speed_claims(found, rates)] == ["reproduced"] * 4
     swapped = {**found, "relu": found["tanh"], "tanh": found["relu"]}
-    assert [c.verdict for c in A.speed_claims(swapped, rates)][1:] == ["not reproduced"] * 3
+    assert [c.verdict for c in S.speed_claims(swapped, rates)][1:] == ["not reproduced"] * 3
 
 
 def test_updates_until_stops_at_the_target_with_the_full_runs_count():
     data = _data(1000)
     y = (data.X[:, 0] > 0).astype(int)                       # learnable: the sign of one pixel
-    data = A.Data(data.X, y, data.Xv, y[:100], data.Xt, y[:100])
+    data = C.Data(data.X, y, data.Xv, y[:100], data.Xt, y[:100])
     make = lambda: (ml.mlp(784, [8], 10, seed=0), ml.optim.SGD(lr=0.1, momentum=0.9))
-    full = A.train(*make(), data, 100, seed=0, test=False)
-    count = A.updates_to_target(full.losses, 100, target=A.TARGET)
+    full = C.train(*make(), data, 100, seed=0, test=False)
+    count = C.updates_to_target(full.losses, 100, target=C.TARGET)
     assert count < 100                                        # reached, so the early stop matters
-    assert A.updates_until(*make(), data, 100, seed=0) == count
+    assert C.updates_until(*make(), data, 100, seed=0) == count
 
 
 def test_whole_epochs_and_the_quick_budget():
-    assert A.epochs_and_images(1000, 50_000) == (2, 50_000)
-    assert A.epochs_and_images(A.QUICK_BUDGET, 50_000)[0] * A.quick_images() == A.QUICK_BUDGET * A.BATCH
+    assert C.epochs_and_images(1000, 50_000) == (2, 50_000)
+    assert C.epochs_and_images(C.QUICK_BUDGET, 50_000)[0] * C.quick_images() == C.QUICK_BUDGET * C.BATCH
 
 
 def test_the_toy_task_feeds_the_unit_positive_inputs_and_wants_mixed_sign_weights():

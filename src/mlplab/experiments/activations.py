@@ -25,164 +25,30 @@ for choosing the zig-zag rate, the test set is used only for the baselines' accu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 
 import mlplab as ml
+from mlplab.experiments.activations_common import (BATCH, MOST, QUICK_BUDGET, QUICK_ZIGZAG_RATES, TARGET, WINDOW,
+                                                   ZIGZAG_ARMS, ZIGZAG_BUDGET, ZIGZAG_GRID_SEEDS, ZIGZAG_HIDDEN,
+                                                   ZIGZAG_LOW_RATE, ZIGZAG_RATES, Data, Run, choose_rate, fashion,
+                                                   quick_images, train)
+from mlplab.experiments.activations_speed import speed
 from mlplab.experiments.activations_zigzag import (UpdateRecorder, WeightPath, plot_toy_paths, toy_task,
                                                    zigzag_net)
-from mlplab.experiments.base import (Result, StepLosses, Table, Timer, add_figure, load_split, mean_spread,
-                                     plot_loss_curves, steps_to)
-from mlplab.experiments.verdict import Claim, mean_ci95
+from mlplab.experiments.base import Result, Table, Timer, add_figure, mean_spread, plot_loss_curves
+from mlplab.experiments.verdict import Claim
 from mlplab.layers import Dense
 from mlplab.network import Sequential
-from mlplab.train import Callback, Trainer, TrainingDiverged, accuracy, evaluate_batches
+from mlplab.train import Trainer
 
 NAME = "activations"
 TITLE = "Sigmoid's one-sign updates, and each activation's speed at its own best rate"
 SOURCE = "CS7015 lecture 9 (module 9.3); DD2424 lecture 4"
 SEEDS = 10
 QUICK_SEEDS = 3
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout")
-QUICK_ACTIVATIONS = ("sigmoid", "tanh", "relu")      # the ones the claims compare
-
-BATCH = 100
-VALIDATION = 10_000       # training images held out to choose rates
-TARGET = 0.45             # training loss (running mean of WINDOW updates) that counts as converged
-WINDOW = 50
-CHANCE = 0.1              # the test accuracy a diverged run counts as (10 classes)
-GRID_SEEDS = (100, 101)   # rate choice: seeds apart from the compared ones
-
-ZIGZAG_ARMS = ("sigmoid", "centred sigmoid")
-ZIGZAG_HIDDEN = 128
-ZIGZAG_RATES = (0.3, 1.0, 3.0, 10.0)     # plain SGD: the update is -lr times the gradient
-ZIGZAG_LOW_RATE = 1.0                     # below both arms' best: where pilots saw the zig-zag cost updates
-ZIGZAG_GRID_SEEDS = (100, 101, 102)
-ZIGZAG_BUDGET = 1000
-MOST = 0.5                # "all up or all down" in most updates: a share above one half
-
-SPEED_HIDDEN = (128, 128)
-SPEED_RATES = (0.01, 0.03, 0.1, 0.3, 1.0)
-MOMENTUM = 0.9            # Krizhevsky et al. 2012 trained with momentum 0.9
-SPEED_BUDGET = 1000
-KRIZHEVSKY_FACTOR = 6.0   # Krizhevsky et al. 2012, Figure 1: ReLU reaches 25% training error 6x sooner than tanh
-SEVERAL = 2.0             # "several times faster" (Krizhevsky et al. 2012, section 3.1), read as at least 2x
-SPEED_TARGETS = (0.6, 0.5, TARGET, 0.4)   # the ratio at other targets (a table, not claims)
-
-# --quick skips the rate grids and uses the rates the full run's grids chose (docs/experiments/activations),
-# with a shorter budget of whole epochs (train() refuses anything else)
-QUICK_BUDGET = 600
-QUICK_ZIGZAG_RATES = {"sigmoid": 3.0, "centred sigmoid": 3.0}
-QUICK_SPEED_RATES = {"sigmoid": 0.3, "tanh": 0.03, "relu": 0.03}
-
-
-@dataclass
-class Data:
-    X: np.ndarray
-    y: np.ndarray
-    Xv: np.ndarray
-    yv: np.ndarray
-    Xt: np.ndarray
-    yt: np.ndarray
-
-
-def fashion() -> Data:
-    """Fashion-MNIST in [0, 1], centred on the training images' mean; VALIDATION images held out
-    (a fixed draw) and the whole 10,000-image test set."""
-    X, y, Xt, yt = load_split("fashion-mnist")
-    order = np.random.default_rng(0).permutation(y.size)
-    val, train = order[:VALIDATION], np.sort(order[VALIDATION:])
-    mean = X[train].mean(axis=0)
-    return Data(X[train] - mean, y[train], X[val] - mean, y[val], Xt - mean, yt)
-
-
-@dataclass
-class Run:
-    """One training run: the loss of every update, and how it ended."""
-
-    losses: list[float]
-    diverged: bool
-    test_accuracy: float
-    val_loss: float
-
-    def updates(self, budget: int) -> float:
-        return updates_to_target(self.losses, budget)
-
-
-def updates_to_target(losses: list[float], budget: int, target: float = TARGET, window: int = WINDOW) -> float:
-    """The first update after which the mean of the last ``window`` training losses is <= ``target``;
-    a run that never gets there within ``budget`` updates (or diverged first) counts as ``budget + 1``."""
-    hit = steps_to(losses, target, window) if len(losses) >= window else math.nan
-    return float(budget + 1) if math.isnan(hit) or hit > budget else hit
-
-
-def epochs_and_images(updates: int, n: int) -> tuple[int, int]:
-    """The fewest whole epochs of ``updates`` mini-batch updates on the first images of ``n``, and how
-    many images that is (``updates / epochs`` batches)."""
-    epochs = math.ceil(updates * BATCH / n)
-    if updates % epochs:
-        raise ValueError(f"{updates} updates do not split into {epochs} whole epochs")
-    return epochs, updates // epochs * BATCH
-
-
-def quick_images(n: int = 60_000 - VALIDATION) -> int:
-    return epochs_and_images(QUICK_BUDGET, n)[1]
-
-
-def train(net: Sequential, optimizer: Any, data: Data, updates: int, seed: int, callbacks: Iterable[Callback] = (),
-          validate: bool = False, test: bool = True) -> Run:
-    """Exactly ``updates`` mini-batch updates on the first images of the training split (whole epochs
-    of ``updates / epochs`` batches).  A diverged run counts as chance accuracy and infinite
-    validation loss."""
-    epochs, n = epochs_and_images(updates, data.y.size)
-    losses = StepLosses()
-    try:
-        Trainer(net, optimizer, batch_size=BATCH, epochs=epochs, seed=seed,
-                callbacks=[losses, *callbacks]).fit(data.X[:n], data.y[:n])
-    except TrainingDiverged:
-        return Run(losses.losses, True, CHANCE, math.inf)
-    val_loss = evaluate_batches(net, data.Xv, data.yv)[0] if validate else math.nan
-    return Run(losses.losses, False, accuracy(net, data.Xt, data.yt) if test else math.nan, val_loss)
-
-
-def choose_rate(make: Callable[[float, int], float], rates: Iterable[float], seeds: Iterable[int] = GRID_SEEDS
-                ) -> tuple[float, dict[float, float]]:
-    """The rate of lowest mean score over ``seeds`` (ties: the smaller rate), and every rate's mean.
-    ``make(rate, seed)`` trains one grid run and returns its score (lower is better; a diverged run
-    must score worst: infinite validation loss, or the budget + 1 updates)."""
-    seeds = tuple(seeds)
-    scores = {rate: float(np.mean([make(rate, seed) for seed in seeds])) for rate in rates}
-    return min(scores, key=lambda r: (scores[r], r)), scores
-
-
-class _Reached(Exception):
-    """Raised by :class:`StopAtTarget` to end a grid run once its count is known."""
-
-
-class StopAtTarget(Callback):
-    """Ends training (by raising :class:`_Reached`) once the running mean of the last ``window``
-    losses is <= ``target``: a grid run only needs its updates to the target, not the rest."""
-
-    def __init__(self, target: float = TARGET, window: int = WINDOW) -> None:
-        self.target, self.window, self.losses = target, window, []
-
-    def on_batch_end(self, trainer: Any, step: int, loss: float) -> None:
-        self.losses.append(loss)
-        if len(self.losses) >= self.window and np.mean(self.losses[-self.window:]) <= self.target:
-            raise _Reached
-
-
-def updates_until(net: Sequential, optimizer: Any, data: Data, budget: int, seed: int) -> float:
-    """Updates to the target (the budget + 1 if never, or if the run diverged), stopping at it."""
-    stop = StopAtTarget()
-    try:
-        train(net, optimizer, data, budget, seed, [stop], test=False)
-    except _Reached:
-        pass
-    return updates_to_target(stop.losses, budget)
 
 
 # -- the zig-zag ------------------------------------------------------------------------------------------------------
@@ -396,133 +262,6 @@ def toy(result: Result, out: Path, rate: float = 0.5, updates: int = 300) -> Non
                f"update), so the path zig-zags; fed by the same inputs centred, steps take any direction (share "
                f"{shares[list(shares)[1]]:.2f}). The notes' picture; how much the restriction costs is measured by "
                "the claims, on real batches.")
-
-
-# -- speed of convergence ---------------------------------------------------------------------------------------------
-def speed_net(data: Data, activation: str, seed: int) -> Sequential:
-    """784-128-128-10 (mlp's default init: He for the rectifiers, Glorot for sigmoid/tanh)."""
-    return ml.mlp(data.X.shape[1], list(SPEED_HIDDEN), 10, activation=activation, seed=seed)
-
-
-def speed_run(data: Data, activation: str, rate: float, seed: int, updates: int) -> Run:
-    """One compared run: SGD with momentum for exactly ``updates`` updates."""
-    return train(speed_net(data, activation, seed), ml.optim.SGD(lr=rate, momentum=MOMENTUM), data, updates, seed)
-
-
-def speed_grid(result: Result, data: Data, activations: Iterable[str]) -> dict[str, float]:
-    """Each activation's rate: the fewest mean updates to the target over GRID_SEEDS (Krizhevsky et al.
-    chose each net's rate to train as fast as possible), each grid run stopping at the target."""
-    rates, grid = {}, {}
-    for activation in activations:
-        rates[activation], grid[activation] = choose_rate(
-            lambda rate, seed: updates_until(speed_net(data, activation, seed),
-                                             ml.optim.SGD(lr=rate, momentum=MOMENTUM), data, SPEED_BUDGET, seed),
-            SPEED_RATES)
-    result.tables.append(Table(
-        f"Speed rate grid: updates to training loss {TARGET} (SGD momentum {MOMENTUM}, batch {BATCH}, mean of seeds "
-        f"{GRID_SEEDS}, never or diverged: {SPEED_BUDGET + 1}); the fewest is each activation's rate (ties: the "
-        "smaller rate)", ["activation", *[f"lr {r}" for r in SPEED_RATES], "chosen"],
-        [[a, *[grid[a][r] for r in SPEED_RATES], rates[a]] for a in rates]))
-    stale = {a: rates[a] for a in QUICK_SPEED_RATES if rates[a] != QUICK_SPEED_RATES[a]}
-    if stale:
-        result.notes.append(f"The grid chose {stale}, but --quick uses QUICK_SPEED_RATES = {QUICK_SPEED_RATES}: "
-                            "update the constant.")
-    edge = [a for a in rates if rates[a] in (SPEED_RATES[0], SPEED_RATES[-1])]
-    if edge:
-        result.notes.append(f"The chosen speed rate is at the edge of the grid for {', '.join(edge)}.")
-    return rates
-
-
-SPEED_STATISTIC = ("per-seed ratio ({} / ReLU) of updates until the training loss (running mean of "
-                   f"{WINDOW} updates) is <= {TARGET}, each activation at the rate that reached it in the fewest "
-                   "updates on grid seeds; a run that does not get there within the budget (or diverges first) "
-                   "counts as the budget + 1; threshold {}")
-LECTURES = "CS7015 lecture 9, module 9.3; DD2424 lecture 4"
-
-
-def speed_claims(found: dict[str, dict[str, Any]], rates: dict[str, float]) -> list[Claim]:
-    """Claims 7-10: the ratio (other / ReLU) of updates to the target, > 1 when ReLU is faster."""
-    relu = found["relu"]
-
-    def baseline(other: str) -> str:
-        o = found[other]
-        return (f"{other} (baseline) test accuracy {np.mean(o['acc']):.3f} at lr {rates[other]}, ReLU "
-                f"{np.mean(relu['acc']):.3f} at lr {rates['relu']} (mean over seeds); updates to target: {other} "
-                f"{mean_spread(o['updates'])}, ReLU {mean_spread(relu['updates'])}")
-
-    tanh = found["tanh"]["updates"]
-    return [
-        Claim.from_paired(
-            f"ReLU converges faster than sigmoid (direction only; the lectures' 'much' is not quantified; {LECTURES}), "
-            "each at its own best rate", SPEED_STATISTIC.format("sigmoid", "1 (direction only)"),
-            found["sigmoid"]["updates"], relu["updates"], 1.0, ">", log=True, baseline=baseline("sigmoid")),
-        Claim.from_paired(
-            f"ReLU converges faster than tanh (direction only; the lectures' 'much' is not quantified; {LECTURES}), "
-            "each at its own best rate", SPEED_STATISTIC.format("tanh", "1 (direction only)"),
-            tanh, relu["updates"], 1.0, ">", log=True, baseline=baseline("tanh")),
-        Claim.from_paired(
-            "Krizhevsky et al.'s 6x (a 4-layer CNN on CIFAR-10, cited by the notes) carries over to a 784-128-128-10 "
-            "MLP on Fashion-MNIST: ReLU reaches the target in six times fewer updates than tanh, each at its own "
-            "best rate", SPEED_STATISTIC.format("tanh", "6 (Krizhevsky et al. 2012, Figure 1: six times fewer "
-                                                        "epochs to 25% training error on CIFAR-10)"),
-            tanh, relu["updates"], KRIZHEVSKY_FACTOR, ">", log=True, baseline=baseline("tanh")),
-        Claim.from_paired(
-            "Networks with ReLUs learn several times faster than equivalents with saturating neurons (Krizhevsky "
-            "et al. 2012, section 3.1), here ReLU against tanh, each at its own best rate",
-            SPEED_STATISTIC.format("tanh", "2 (our reading of 'several times'; the paper gives no number)"),
-            tanh, relu["updates"], SEVERAL, ">", log=True, baseline=baseline("tanh")),
-    ]
-
-
-def speed_targets(result: Result, found: dict[str, dict[str, Any]], budget: int) -> None:
-    """The ratio (other / ReLU) at several targets: its size depends on where the target is set."""
-    rows = []
-    for target in SPEED_TARGETS:
-        row: list[Any] = [target]
-        for other in ("sigmoid", "tanh"):
-            ratios = [updates_to_target(a, budget, target) / updates_to_target(b, budget, target)
-                      for a, b in zip(found[other]["curves"], found["relu"]["curves"])]
-            mean, low, high = (math.exp(v) for v in mean_ci95(np.log(ratios)))
-            row.append(f"{mean:.3g} [{low:.3g}, {high:.3g}]")
-        row.append(sum(updates_to_target(c, budget, target) > budget
-                       for a in ("sigmoid", "tanh", "relu") for c in found[a]["curves"]))
-        rows.append(row)
-    result.tables.append(Table(
-        f"Speed: the ratio of updates to a target training loss (running mean of {WINDOW}) at several targets "
-        f"(geometric mean over seeds [95% interval]; a miss counts as {budget + 1}, which caps the ratio)",
-        ["target", "sigmoid / ReLU", "tanh / ReLU", "runs that missed the target"], rows))
-
-
-def speed(result: Result, out: Path, data: Data, seeds: int, quick: bool) -> None:
-    """Claims 7-10: ReLU against sigmoid and tanh in updates to the target, each at its own best rate."""
-    activations = QUICK_ACTIVATIONS if quick else ACTIVATIONS
-    budget = QUICK_BUDGET if quick else SPEED_BUDGET
-    rates = dict(QUICK_SPEED_RATES) if quick else speed_grid(result, data, activations)
-    found = {a: {"updates": [], "acc": [], "final": [], "diverged": 0, "curves": []} for a in activations}
-    for seed in range(seeds):
-        for activation in activations:
-            run = speed_run(data, activation, rates[activation], seed, budget)
-            f = found[activation]
-            f["updates"].append(run.updates(budget))
-            f["acc"].append(run.test_accuracy)
-            f["final"].append(float(np.mean(run.losses[-WINDOW:])) if not run.diverged else math.nan)
-            f["diverged"] += run.diverged
-            f["curves"].append(run.losses)
-    result.claims.extend(speed_claims(found, rates))
-    speed_targets(result, found, budget)
-    result.tables.append(Table(
-        f"Speed net: 784-{SPEED_HIDDEN[0]}-{SPEED_HIDDEN[1]}-10 (He init for the rectifiers, Glorot for "
-        f"sigmoid/tanh), SGD momentum {MOMENTUM}, batch {BATCH}, {budget} updates, each activation at its "
-        "chosen rate",
-        ["activation", "rate", f"updates to loss {TARGET} (never: {budget + 1})",
-         f"final training loss (last {WINDOW} updates)", "test accuracy", "runs diverged"],
-        [[a, rates[a], mean_spread(f["updates"]), mean_spread(f["final"]), mean_spread(f["acc"]), f["diverged"]]
-         for a, f in found.items()]))
-    curves = {f"{a} (lr {rates[a]})": found[a]["curves"][0] for a in activations}
-    add_figure(result, plot_loss_curves(curves, target=TARGET, window=WINDOW), out, "speed-curves.png",
-               f"Speed net (784-{SPEED_HIDDEN[0]}-{SPEED_HIDDEN[1]}-10, seed 0): training loss per update for each "
-               f"activation at its own rate; the dotted line is the target {TARGET}. Look at where each line crosses "
-               "it, ReLU's against tanh's and sigmoid's.")
 
 
 DESIGN_NOTES = (
