@@ -68,3 +68,29 @@ def test_the_statistic_floors_exact_agreement_and_penalises_divergence():
     b = Trace(losses=[1.0, 0.5 + 1e-4], logits=[np.full((2, 2), 1e-3)])
     assert largest_difference(a, b) == pytest.approx(1e-3)
     assert largest_difference(a, Trace(losses=[1.0], diverged=True)) == math.inf
+
+
+def test_distance_to_collapse_is_zero_for_copies_and_the_noise_scale_for_a_perturbed_net():
+    from mlplab.experiments.symmetry import copies_spread, distance_to_collapse
+    net = _net("constant:0.3")
+    assert distance_to_collapse(net) < 1e-15 and copies_spread(net) == 0.0
+    dense = [layer for layer in net.layers if hasattr(layer, "W")]
+    dense[1].W[2, :] += 1e-3                      # unit 2 of the second hidden layer: its incoming weights
+    assert distance_to_collapse(net) == pytest.approx(1e-3 * (1 - 1 / 5))
+    assert distance_to_collapse(collapse(net)) != distance_to_collapse(collapse(net))  # NaN: no plain Dense
+
+
+def test_the_perturbed_net_starts_at_the_noise_scale_and_the_constant_net_stays_at_zero():
+    from mlplab.experiments.symmetry import CONSTANT, distance_to_collapse, perturbed_net, wide_net
+    net = perturbed_net(784, seed=0, noise=1e-6)
+    assert 1e-6 < distance_to_collapse(net) < 1e-5            # the max of ~50,000 |N(0, 1e-6)| deviations
+    assert abs(float(np.mean(net.layers[0].W)) - CONSTANT) < 1e-7
+    assert distance_to_collapse(wide_net("constant:0.01", 784, 0)) < 1e-15
+
+
+def test_growth_decades_counts_a_diverged_run_as_no_growth():
+    from mlplab.experiments.symmetry import growth_decades
+    assert growth_decades([1e-6, 1e-4, 1e-1], diverged=False) == pytest.approx(5)
+    assert growth_decades([1e-6, math.nan], diverged=False) == 0.0
+    assert growth_decades([1e-6, 1.0], diverged=True) == 0.0
+

@@ -28,7 +28,7 @@ import numpy as np
 import mlplab as ml
 from mlplab import backend as B
 from mlplab.experiments.base import Result, StepLosses, Table, Timer, add_figure, load_split, mean_spread, steps_to
-from mlplab.experiments.verdict import Claim
+from mlplab.experiments.verdict import Claim, mean_ci95
 from mlplab.layers import Dense
 from mlplab.train import Trainer, TrainingDiverged, accuracy
 
@@ -121,9 +121,9 @@ def run(out: Path, seeds: int = SEEDS, quick: bool = False) -> Result:
     signal = {init: [hidden_stds(ml.mlp(data[0].shape[1], [WIDTH] * 30, 10, activation="relu", init=INITS[init],
                                         seed=draw), data[0][:PROBE]) for draw in range(SIGNAL_DRAWS)]
               for init in INITS}
-    _signal_claims(result, signal)
     _training_claims(result, runs)
     _tables(result, runs, signal, data[0].shape[0], budget["epochs"], budget["batch"])
+    _signal_check(result, signal)
     add_figure(result, _plot_signal(signal), out, "signal.png",
                "The std of each hidden layer's pre-activation at init, relative to the first, 30-layer nets, one line "
                "per weight draw; dotted: the predictions 2^(-(l-1)/2) for Var(w) = 1/n_in and 1 for He. Look for: "
@@ -133,27 +133,28 @@ def run(out: Path, seeds: int = SEEDS, quick: bool = False) -> Result:
                    f"Training loss per update of the {depth}-layer nets, one line per seed (running mean of {WINDOW}); "
                    f"dotted: the target {TARGET_LOSS:.2f} (ln 10 less 10%) of 'starts reducing the error'. Look for: "
                    f"how long each Xavier line stays flat at ln 10 = 2.30 before it falls, if it falls at all.")
-    result.notes += _notes(runs)
+    result.notes += _notes(runs, quick)
     result.seconds = timer.seconds()
     return result
 
 
-def _signal_claims(result: Result, signal: dict[str, list[list[float]]]) -> None:
-    statistic = ("per weight draw (seeds 0..9, also in --quick): std(s30) / std(s1) of the pre-activations at init "
-                 "over {probe} training images, geometric mean and log-scale interval; predicted {predicted} "
-                 "(CS7015 lecture 9, module 9.4, Var(s_k) = [n Var(w)]^k Var(x), with He et al.'s factor 1/2 per "
-                 "ReLU layer), tolerance a factor 2 (mlplab's choice)")
-    for init, text, predicted in ((XAVIER, "2^-14.5 = 4.4e-5", "the prediction 2^-14.5 = 4.4e-5"),
-                                  (HE, "1", "the prediction 1")):
+def _signal_check(result: Result, signal: dict[str, list[list[float]]]) -> None:
+    """The forward-signal derivation, checked (not claimed: init-activations judges it): the geometric
+    mean of std(s30) / std(s1) over the weight draws and its 95% interval on the log scale, against
+    the prediction within a factor TOLERANCE."""
+    rows = []
+    for init, text in ((XAVIER, "2^-14.5 = 4.4e-5"), (HE, "1")):
         ratios = [signal_ratio(stds) for stds in signal[init]]
-        stat = statistic.format(probe=f"{PROBE:,}", predicted=text)
-        others = f"the other initialisation: {mean_spread([signal_ratio(stds) for stds in signal[_other(init)]])}"
-        result.claims.append(Claim.from_samples(
-            f"{init}: after 30 ReLU layers the forward signal's std is at most twice {predicted}",
-            stat, ratios, PREDICTED[init] * TOLERANCE, "<", log=True, baseline=others))
-        result.claims.append(Claim.from_samples(
-            f"{init}: after 30 ReLU layers the forward signal's std is at least half {predicted}",
-            stat, ratios, PREDICTED[init] / TOLERANCE, ">", log=True, baseline=others))
+        mean, low, high = (math.exp(v) for v in mean_ci95(np.log(ratios)))
+        band = (PREDICTED[init] / TOLERANCE, PREDICTED[init] * TOLERANCE)
+        rows.append([init, text, f"[{band[0]:.3g}, {band[1]:.3g}]", f"{mean:.3g} [{low:.3g}, {high:.3g}]",
+                     band[0] < low and high < band[1]])
+    result.tables.append(Table(
+        f"Derivation check (not a claim; the init-activations experiment judges the signal): std(s30) / std(s1) of "
+        f"the pre-activations at init over {PROBE:,} training images, {SIGNAL_DRAWS} weight draws (seeds 0..9, also "
+        "in --quick); predicted (CS7015 lecture 9, module 9.4, Var(s_k) = [n Var(w)]^k Var(x), with He et al.'s "
+        "factor 1/2 per ReLU layer) within a factor 2 (mlplab's tolerance)",
+        ["init", "predicted", "band (factor 2)", "geometric mean [95% CI]", "interval inside the band"], rows))
 
 
 def _other(init: str) -> str:
@@ -190,9 +191,10 @@ def _training_claims(result: Result, runs: dict[tuple[int, str], list[Run]]) -> 
         error[22, XAVIER], STALL_LINE, "<", baseline=both22))
     result.claims.append(Claim.from_paired(
         "At 22 layers He's initialisation starts reducing the error earlier than Xavier's (He et al., Figure 2)",
-        "per seed: updates until the running mean of 20 training losses first falls 10% below ln 10 (chance), He "
-        "minus Xavier, same seed and batches; a run that never gets there counts as the whole budget; threshold 0 "
-        "(He et al. give the direction)",
+        "per seed: updates until the running mean of 20 TRAINING losses (cross-entropy of the training batches; not "
+        "He et al.'s validation error) first falls 10% below ln 10 (chance), He minus Xavier, same seed and "
+        "batches; a run that never gets there counts as the whole budget; threshold 0 (He et al. give the "
+        "direction)",
         steps[22, HE], steps[22, XAVIER], 0.0, "<", baseline=both22))
 
 
@@ -247,7 +249,8 @@ def _plot_losses(runs: dict[tuple[int, str], list[Run]], depth: int) -> Any:
     return fig
 
 
-def _notes(runs: dict[tuple[int, str], list[Run]]) -> list[str]:
+def _notes(runs: dict[tuple[int, str], list[Run]], quick: bool) -> list[str]:
+    budget = runs[DEPTHS[0], XAVIER][0].budget
     escaped = [k for k, r in enumerate(runs[30, XAVIER]) if r.error <= STALL_LINE]
     return [
         "This is the He et al. replication that REPLICATIONS.md quotes. History of its criterion: the replications"
@@ -267,19 +270,37 @@ def _notes(runs: dict[tuple[int, str], list[Run]]) -> list[str]:
         "plateau within the budget varies from seed to seed; 'stalls' is a statement about a budget.",
         "Budget: the same number of updates for every net, chosen to fit the 8-minute full run (10 seeds x 4 nets); "
         "it was fixed after an exploratory run of 3 seeds at this budget (Xavier-30 stalled in 2 of 3) and no "
-        "threshold was changed after it. He et al. train ImageNet conv nets to convergence; this budget is shorter, "
-        "which favours 'stalls' (a longer one gives a stalled net more time to escape).",
+        "threshold was changed after it. That run used seeds 0-2 (the experiment always runs seeds 0..n-1, and its "
+        "2 of 3 matches seeds 0-2 of the full run: 90, 34 and 90% test error), so its seeds are among the ten judged "
+        "there. No other full budget is on record (only the quick budgets were varied). He et al. train ImageNet "
+        "conv nets to convergence; this budget is shorter, which favours 'stalls' (a longer one gives a stalled net "
+        "more time to escape).",
         "He et al.'s 'Xavier' is sigma = sqrt(1/n_l) (fan-in only): mlplab's lecun_normal. The replications sweep "
         "used xavier_normal (2/(fan_in + fan_out)), the same for the 128x128 layers but a factor 1.3-1.4 in std for "
         "the first (784 -> 128) and last (128 -> 10) layers.",
-        "Quick mode (300 updates of 50 images on 15,000 instead of 1,200 of 100 on 60,000; 3 seeds) cannot afford the "
-        "full budget: its Xavier nets have less time to leave the plateau, so its verdicts on the stall claims can "
-        "differ (marked on the page). Its budget was set after seeing quick runs: 150 and 180 updates of 100 left the "
-        "30-layer He - Xavier claim inconclusive (one He seed still at ~70% error), and batches of 50 buy more updates "
-        "in the 20-second limit; the full run's setup and every threshold stayed as fixed.",
-        "He et al.'s statements are paraphrased from section 2.2 of the paper (22 layers: both converge, theirs "
-        "starts reducing the error earlier; 30 layers: Xavier's 'completely stalls' the learning, with diminishing "
-        "gradients); the paper's text was not at hand to quote.",
+        f"Quick mode ({budget} updates of 50 images on 15,000 instead of 1,200 of 100 on 60,000; 3 seeds) cannot "
+        "afford the full budget: its Xavier nets have less time to leave the plateau, so at its budget it cannot tell "
+        "22 from 30 layers (test error of the Xavier nets: 22 layers "
+        f"{mean_spread([r.error for r in runs[22, XAVIER]])}%, 30 layers "
+        f"{mean_spread([r.error for r in runs[30, XAVIER]])}%: both mostly on the plateau, so 'does not stall at 22' "
+        "is not decided there); its verdicts on the stall claims can differ from the full run's (marked on the "
+        "page). Its "
+        "budget was set after seeing quick runs: 150 and 180 updates of 100 left the 30-layer He - Xavier claim "
+        "inconclusive (one He seed still at ~70% error), and batches of 50 buy more updates in the 20-second limit; "
+        "the full run's setup and every threshold stayed as fixed." if quick else
+        "Quick mode (300 updates of 50 images on 15,000; 3 seeds) cannot tell 22 from 30 layers: at 300 updates the "
+        "22-layer Xavier nets are still mostly on the plateau too (see the quick page), so its verdict on 'does not "
+        "stall at 22' can differ from this run's.",
+        "He et al.'s figure captions, paraphrased from memory (the paper was not at hand to quote): Figure 2 (a "
+        "22-layer model): both initialisations converge, but 'ours starts reducing error earlier'; Figure 3 (a "
+        "30-layer model): theirs converges while 'Xavier' 'completely stalls' (its gradients diminish) and 'does not "
+        "converge even given more epochs'; both figures plot the error of validation samples against epochs. Against "
+        f"that strong form, {len(escaped)} of {len(runs[30, XAVIER])} 30-layer Xavier nets here leaving the plateau "
+        f"within {budget:,} updates counts against the paper's 'stalls' in this MLP setting (the stall claim's "
+        "interval is the formal verdict). He et al. also report no clear difference in accuracy at convergence at "
+        "22 layers, so the 22-layer gap here (He minus Xavier test error "
+        f"{np.mean([h.error - x.error for h, x in zip(runs[22, HE], runs[22, XAVIER])]):.1f} points) is an effect "
+        "of the budget: Xavier has spent part of it on the plateau.",
         "Divergence: a run whose loss became NaN/inf counts as chance error (90%) and as never reaching the target; "
         f"diverged runs: {sum(r.diverged for value in runs.values() for r in value)}.",
     ]
