@@ -57,11 +57,96 @@ def test_maxout_dead_pieces_and_saturated_units():
     assert M.maxout_saturated_share(h) == pytest.approx(1 / 3)
 
 
-def test_choose_rate_takes_the_onset_of_dying_and_falls_back_to_the_middle():
+def test_a_run_fails_on_nan_at_chance_or_with_exploded_weights_not_only_on_nan():
+    assert not M.run_failed(False, 0.8, 3.0)
+    assert M.run_failed(True, 0.8, 3.0)                        # NaN/inf loss
+    assert M.run_failed(False, 0.100, 5.0)                     # at chance with a finite loss
+    assert M.run_failed(False, 0.8, 6e13)                      # blown up although it still classifies
+    assert M.run_failed(False, 0.100, 2e4)                     # the ELU nets at rate 0.45: finite loss, no NaN
+    assert M.run_failed(False, float("nan"), 1.0) and M.run_failed(False, 0.8, float("inf"))
+
+
+def test_choose_rate_requires_every_arm_to_learn_and_drops_elu_only_when_no_rate_keeps_it():
     rates = [0.1, 0.2, 0.3, 0.4]
-    assert M.choose_rate(rates, [0.0, 0.05, 0.3, 0.6], [True] * 4) == 0.3
-    assert M.choose_rate(rates, [0.0, 0.05, 0.3, 0.6], [True, True, False, True]) == 0.4
-    assert M.choose_rate(rates, [0.0, 0.05, 0.97, 1.0], [True] * 4) == 0.2     # none within 10-90%
+    dead = [0.0, 0.05, 0.3, 0.6]
+    every = {"relu": [True] * 4, "relu+bias": [True] * 4, "leaky_relu": [True] * 4}
+    # ELU learns at 0.4 only: the rule keeps ELU and takes 0.4, not the onset 0.3
+    chosen = M.choose_rate(rates, dead, {**every, "elu": [True, True, False, True]})
+    assert chosen == {"rate": 0.4, "arms": ["relu", "relu+bias", "leaky_relu", "elu"], "dropped": [], "met": True}
+    # ELU never learns where ReLUs partly die: dropped, and the onset among the others
+    chosen = M.choose_rate(rates, dead, {**every, "elu": [True, True, False, False]})
+    assert chosen["rate"] == 0.3 and chosen["dropped"] == ["elu"] and chosen["met"]
+    # an arm other than ELU that fails moves the rate up; nothing qualifying: nearest the middle, flagged
+    chosen = M.choose_rate(rates, dead, {**every, "leaky_relu": [True, True, False, True], "elu": [False] * 4})
+    assert chosen["rate"] == 0.4 and chosen["dropped"] == ["elu"]
+    chosen = M.choose_rate(rates, [0.0, 0.05, 0.97, 1.0], {**every, "elu": [True] * 4})
+    assert chosen["rate"] == 0.2 and not chosen["met"]
+
+
+def fake_run(failed=False, dead=(0.0, 0.0), accuracy=0.8, train_accuracy=0.85, centred=(0.5, 0.5),
+             dead_piece=(0.0, 0.0), diverged=False, max_weight=2.0):
+    return {"failed": failed, "diverged": diverged, "dead": list(dead), "accuracy": accuracy,
+            "train_accuracy": train_accuracy, "centred": list(centred), "dead_piece": list(dead_piece),
+            "max_weight": max_weight}
+
+
+def test_select_rate_drops_elu_that_blows_up_without_a_nan(monkeypatch):
+    """ELU 'learns' nothing at any rate because its weights explode with a finite loss: the rule drops it
+    and keeps the onset of dying for the others; ReLU failing above 0.5 ends nothing in the full grid."""
+    from mlplab.experiments import dead_relu as D
+    relu_dead = {0.3: 0.02, 0.35: 0.05, 0.4: 0.2, 0.45: 0.3, 0.5: 0.4, 0.6: 0.6, 0.7: 0.9}
+    calls = []
+
+    def trained(setup, activation, seed, rate, bias=0.0, light=False):
+        calls.append((activation, bias, rate))
+        if activation == "elu":
+            return fake_run(failed=M.run_failed(False, 0.1, 6e13), train_accuracy=0.1, max_weight=6e13)
+        if activation == "relu" and bias == 0.0:
+            ok = rate < 0.6
+            return fake_run(dead=(relu_dead[rate],) * 2, train_accuracy=0.8 if ok else 0.3)
+        return fake_run(train_accuracy=0.8)
+
+    monkeypatch.setattr(D.runs, "trained", trained)
+    chosen = D.select_rate(None, (2000, 2001), whole_grid=True)
+    assert chosen["rate"] == 0.4 and chosen["dropped"] == ["elu"] and chosen["met"]
+    assert chosen["learned"]["elu"] == [False] * 7
+    assert {r for a, _, r in calls if a == "elu"} == {0.4, 0.45, 0.5}   # tried wherever the ReLUs qualify
+    calls.clear()
+    quick = D.select_rate(None, (2000,), whole_grid=False)
+    assert quick["rate"] == 0.4 and max(r for _, _, r in calls) == 0.4   # stops once the others qualify
+
+
+def test_paired_claims_use_high_minus_base_on_seeds_where_neither_run_failed():
+    from mlplab.experiments import dead_relu as D
+    from mlplab.experiments.base import Result
+    seeds = 6
+    base_dead = [0.0, 0.01, 0.02, 0.0, 0.01, 0.0]
+    high_dead = [0.3, 0.2, 0.4, 0.3, 0.25, 0.35]
+    base = {a: [fake_run(dead=(d, d)) for d in base_dead] for a in D.RECOVERING}
+    base["maxout"] = [fake_run(dead=(float("nan"),) * 2, dead_piece=(0.0, 0.0)) for _ in range(seeds)]
+    at_high = {a: [fake_run(dead=(d, d)) for d in high_dead] for a in D.COMPARED}
+    # seed 2 of the ReLU at the high rate blew up without a NaN; seed 4 of Leaky ReLU diverged
+    at_high["relu"][2] = fake_run(failed=True, dead=(1.0, 1.0), accuracy=0.1, train_accuracy=0.1, max_weight=6e13)
+    at_high["leaky_relu"][4] = fake_run(failed=True, diverged=True, dead=(float("nan"),) * 2)
+    at_high["relu+bias"] = [fake_run(dead=(d - 0.1, d - 0.1)) for d in high_dead]
+    recovered = {a: [runs.Recovery(revived=[0.0 if a == "relu" else 0.5, 0.2], gap=[0.0 if a == "relu" else 0.02, 0.5],
+                                   accuracy_pushed=0.7, accuracy_after=0.8) for _ in range(seeds)]
+                 for a in D.RECOVERING}
+    result = Result(D.NAME, D.TITLE, D.SOURCE, seeds, False)
+    D.claims(result, base, at_high, recovered, 0.45, with_elu=False, recovery_updates=1000)
+    texts = [c.claim for c in result.claims]
+    assert len(texts) == 11 and not any("ELU units than ReLUs" in t for t in texts)
+    kills, bias, leaky = result.claims[:3]
+    keep = [0, 1, 3, 4, 5]                                       # the blown-up seed 2 is left out, not 'all dead'
+    assert kills.n == 5 and kills.estimate == pytest.approx(np.mean([high_dead[i] - base_dead[i] for i in keep]))
+    assert bias.n == 5 and bias.estimate == pytest.approx(0.1)   # bias 0 minus bias 0.01: positive = fewer deaths
+    assert leaky.n == 4 and leaky.estimate == pytest.approx(0.0)
+    assert "1 of 6 runs failed" in kills.baseline and "5 of 6 seeds" in kills.baseline
+    gap = next(c for c in result.claims if "a gradient still flows" in c.claim)
+    assert gap.estimate == pytest.approx(0.02) and gap.n == 6
+    with_elu = Result(D.NAME, D.TITLE, D.SOURCE, seeds, False)
+    D.claims(with_elu, base, at_high, recovered, 0.45, with_elu=True, recovery_updates=1000)
+    assert len(with_elu.claims) == 12 and "ELU units than ReLUs" in with_elu.claims[3].claim
 
 
 def test_preactivations_are_the_affine_outputs_and_maxout_pieces():
@@ -93,9 +178,9 @@ def test_a_pushed_first_layer_unit_stays_dead_with_relu_and_comes_back_with_elu(
     found = runs.push_and_recover(setup, net, seed=0)
     assert found.dead_after_push == [1.0]
     if comes_back:
-        assert found.revived[0] > 0 and found.gap[0] > 0
+        assert found.revived[0] > 0 and found.gap[0] > 0 and found.moved[0] > 0
     else:
         pushed = np.sort(np.random.default_rng([0, 15]).choice(16, 8, replace=False))
         kept = np.setdiff1d(np.arange(16), pushed)
-        assert found.revived == [0.0] and found.gap == [0.0]
+        assert found.revived == [0.0] and found.gap == [0.0] and found.moved == [0.0]   # by construction
         assert not np.allclose(np.array(net.layers[0].b)[kept], bias[kept])      # the others did train

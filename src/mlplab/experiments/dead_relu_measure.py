@@ -23,6 +23,7 @@ die the way a ReLU does; what can die is a piece:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,9 @@ from mlplab.layers import Dense
 from mlplab.layers.maxout import Maxout
 from mlplab.network import Sequential
 
+FAILED_ACCURACY = 0.2      # a run ending below this training accuracy is at chance (0.1): failed
+WEIGHT_LIMIT = 1e3         # ... and one with any |weight| above this has blown up (the ELU blow-ups: 2e4..6e13)
+LEARNED = 0.5              # training accuracy every compared arm must reach at the chosen high rate
 SATURATED_SPREAD = 0.01     # a Maxout unit whose output std is below this share of the layer's rms is saturated
 
 
@@ -121,21 +125,40 @@ def maxout_saturated_share(h: np.ndarray) -> float:
     return float((h.std(axis=0, dtype=np.float64) < SATURATED_SPREAD * rms).mean())
 
 
+def run_failed(diverged: bool, train_accuracy: float, max_weight: float, chance: float = None,
+               limit: float = None) -> bool:
+    """A run failed when its loss diverged (NaN/inf), it ends at chance (training accuracy below
+    ``chance``, :data:`FAILED_ACCURACY`) or its weights exploded (``max |theta| > limit``,
+    :data:`WEIGHT_LIMIT`): a net can blow up with a finite loss (ELU at rate 0.45 ended with weights
+    of 2e4..6e13 and accuracy exactly 0.1 without a NaN)."""
+    chance = FAILED_ACCURACY if chance is None else chance
+    limit = WEIGHT_LIMIT if limit is None else limit
+    return bool(diverged or not math.isfinite(train_accuracy) or train_accuracy < chance
+                or not max_weight <= limit)
+
+
 def qualifies(dead: float, learned: bool, low: float = 0.1, high: float = 0.9) -> bool:
-    """Whether a rate with mean dead share ``dead`` is one where some but not all ReLUs die while the
-    net still learns."""
+    """Whether a rate with mean ReLU dead share ``dead`` is one where some but not all ReLUs die while
+    every compared arm learns (``learned``)."""
     return learned and low <= dead <= high
 
 
-def choose_rate(rates: list[float], dead: list[float], learned: list[bool], low: float = 0.1,
-                high: float = 0.9) -> float:
-    """The smallest rate (``rates`` ascending) at which some but not all ReLUs die (``low <= dead <=
-    high``) while the net still learns: the onset of dying.  If none qualifies, the rate whose dead
-    share is nearest the middle of ``[low, high]`` among those that learned (or among all)."""
-    for rate, d, ok in zip(rates, dead, learned):
-        if qualifies(d, ok, low, high):
-            return rate
+def choose_rate(rates: list[float], dead: list[float], learned: dict[str, list[bool]], optional: str = "elu",
+                low: float = 0.1, high: float = 0.9) -> dict[str, Any]:
+    """The rule, fixed before the selection seeds were run: the smallest rate (``rates`` ascending)
+    at which the mean ReLU dead share is within ``[low, high]`` and EVERY compared arm learns on
+    every selection seed (``learned[arm][i]``: reached training accuracy ``LEARNED`` without failing
+    at ``rates[i]``; False where not run).  If no rate has that, the arm ``optional`` is dropped from
+    the high-rate comparison and the rule is applied to the others.  If still none, the rate whose
+    dead share is nearest the middle of ``[low, high]`` among those where ReLU learned, flagged
+    ``met=False``.  Returns ``{"rate", "arms", "dropped", "met"}``."""
+    arms = list(learned)
+    for kept in (arms, [a for a in arms if a != optional]):
+        for i, (rate, d) in enumerate(zip(rates, dead)):
+            if qualifies(d, all(learned[a][i] for a in kept), low, high):
+                return {"rate": rate, "arms": kept, "dropped": [a for a in arms if a not in kept], "met": True}
     middle = (low + high) / 2
-    candidates = [(abs(d - middle), r) for r, d, ok in zip(rates, dead, learned) if ok] or \
+    relu = learned.get("relu", [True] * len(rates))
+    candidates = [(abs(d - middle), r) for r, d, ok in zip(rates, dead, relu) if ok] or \
                  [(abs(d - middle), r) for r, d in zip(rates, dead)]
-    return min(candidates)[1]
+    return {"rate": min(candidates)[1], "arms": ["relu"], "dropped": [a for a in arms if a != "relu"], "met": False}
