@@ -1,8 +1,9 @@
 """Training runs and per-run statistics of the batch norm experiment (see :mod:`.batchnorm`).
 
 One run trains ``ml.mlp`` with plain SGD, batches of 60, for an exact number of updates, and
-records the test accuracy at chosen updates and, when asked, the 15/50/85th percentiles of every
-unit's input to the last sigmoid (Ioffe & Szegedy's Figure 1b-c).  A run that diverges (NaN or
+records the test (and training) accuracy at chosen updates and, when asked, the 15/50/85th
+percentiles of every unit's input to the last sigmoid (Ioffe & Szegedy's Figure 1b-c), measured on
+a fixed probe batch normalised by its own batch statistics (as :func:`mlplab.diagnostics.probe`).  A run that diverges (NaN or
 infinite loss, :class:`~mlplab.train.TrainingDiverged`) counts as a chance-level classifier from
 the update where it diverged on: the same rule for both nets.
 """
@@ -45,11 +46,12 @@ class Net:
 
 @dataclass
 class Run:
-    """What one training run left: test accuracy at ``steps``, the final one, and the percentiles
-    ``(checkpoints, 3, units)`` of the last squashing layer's inputs at ``percentile_steps``."""
+    """What one training run left: test and training accuracy at ``steps``, the final ones, and the
+    percentiles ``(checkpoints, 3, units)`` of the last squashing layer's inputs at ``percentile_steps``."""
 
     steps: list[int] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
+    train_curve: list[float] = field(default_factory=list)     # training accuracy at ``steps``
     percentile_steps: list[int] = field(default_factory=list)
     percentiles: list[np.ndarray] = field(default_factory=list)
     final: float = math.nan
@@ -71,6 +73,7 @@ class _Watch(Callback):
         if step in self.steps:
             self.run.steps.append(step)
             self.run.accuracy.append(accuracy(net, self.data.X_test, self.data.y_test))
+            self.run.train_curve.append(accuracy(net, self.data.X, self.data.y))
         if step in self.percentile_steps:
             self.run.percentile_steps.append(step)
             self.run.percentiles.append(unit_percentiles(net, self.data.probe))
@@ -85,9 +88,19 @@ def last_squashing_layer(net: ml.Sequential) -> int:
 
 def unit_percentiles(net: ml.Sequential, probe: np.ndarray) -> np.ndarray:
     """The 15th, 50th and 85th percentile over ``probe`` of each unit's input to the last squashing
-    layer, shape ``(3, units)``; test mode, so batch norm uses its running statistics and the probe
-    changes nothing."""
-    inputs = np.asarray(net.forward_until(probe, last_squashing_layer(net), train=False), dtype=np.float64)
+    layer, shape ``(3, units)``.
+
+    Train mode: batch norm normalises the probe by the probe's own batch statistics, so a BN net
+    whose weights do not move gives the same percentiles at every checkpoint (test mode would use
+    running statistics, which move on their own with momentum 0.1 and batches of 60 and give the
+    BN net a drift floor the plain net lacks).  The running statistics are restored afterwards
+    (as :func:`mlplab.diagnostics.probe` does): measuring changes nothing."""
+    saved = {name: buffer.copy() for name, buffer in net.buffers.items()}
+    try:
+        inputs = np.asarray(net.forward_until(probe, last_squashing_layer(net), train=True), dtype=np.float64)
+    finally:
+        for name, value in saved.items():
+            net.buffers[name][...] = value
     return np.percentile(inputs, [15, 50, 85], axis=0)
 
 
@@ -113,6 +126,7 @@ def train(data: Data, net_spec: Net, batchnorm: bool, lr: float, updates: int, s
         run.diverged_at = err.step
         run.final = run.train_accuracy = CHANCE
         run.accuracy += [CHANCE for s in sorted(steps) if s >= err.step]
+        run.train_curve += [CHANCE for s in sorted(steps) if s >= err.step]
         run.steps += [s for s in sorted(steps) if s >= err.step]
     if not math.isfinite(run.final):               # a loss can stay finite while the outputs saturate to NaN
         run.final = CHANCE
@@ -129,14 +143,17 @@ def updates_to_reach(steps: Sequence[int], accuracies: Sequence[float], target: 
     return float(budget)
 
 
-def unit_drifts(steps: Sequence[int], percentiles: Sequence[np.ndarray], start: int) -> np.ndarray:
-    """How far each unit's median input moves after update ``start``, relative to its spread::
+def unit_drifts(steps: Sequence[int], percentiles: Sequence[np.ndarray], start: int,
+                end: float = math.inf) -> np.ndarray:
+    """How far each unit's median input moves between updates ``start`` and ``end``, relative to
+    its spread::
 
-        drift_u = (max_t m_u(t) - min_t m_u(t)) / mean_t (p85_u(t) - p15_u(t)),   t >= start
+        drift_u = (max_t m_u(t) - min_t m_u(t)) / mean_t (p85_u(t) - p15_u(t)),   start <= t <= end
 
     (``m_u`` the median, ``p15``/``p85`` the percentiles of unit u's input over the probe).  0 for a
     distribution that stays put; scale-free, so a unit whose inputs merely grow does not count."""
-    keep = np.asarray(steps) >= start
+    t = np.asarray(steps)
+    keep = (t >= start) & (t <= end)
     p = np.asarray(percentiles)[keep]                       # (t, 3, units)
     spread = np.maximum((p[:, 2] - p[:, 0]).mean(axis=0), 1e-12)
     return (p[:, 1].max(axis=0) - p[:, 1].min(axis=0)) / spread
