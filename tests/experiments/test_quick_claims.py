@@ -58,5 +58,5 @@ def test_every_experiment_is_registered_with_a_title_source_and_seeds():
         module = experiment(name)
         assert module.NAME == name and module.TITLE and module.SOURCE
         assert module.SEEDS >= 5 and 2 <= module.QUICK_SEEDS <= module.SEEDS
-    with pytest.raises(ValueError, match="unknown experiment 'dropout'; valid: init-activations"):
+    with pytest.raises(ValueError, match="unknown experiment 'dropout'; valid: activations, batchnorm"):
         experiment("dropout")
