@@ -236,13 +236,18 @@ def hinton_autoencoder(rows: list[dict[str, str]]) -> tuple[list[str], list[Clai
                                       ae[2], 0.0, "<", f"PCA, 30 components: {pca:.2f}")]
 
 
+# Of an experiment that is also a replication, the claims that are the paper's (their text starts so)
+PAPER_CLAIMS = {"batchnorm": "Ioffe & Szegedy, Figure 1", "depth-init": ""}
+
+
 def from_experiment(name: str) -> tuple[list[str], list[Claim]]:
-    """An experiment that is also a replication: its stored claims, verbatim."""
+    """An experiment that is also a replication: its stored claims about the paper, verbatim."""
     result = load_result(ROOT / "docs" / "experiments" / name)
-    return [f"The claims below are `mlplab experiment {name}`'s, read from "
+    claims = [c for c in result.claims if c.claim.startswith(PAPER_CLAIMS[name])]
+    return [f"The claims below are `mlplab experiment {name}`'s claims about the paper, read from "
             f"[`docs/experiments/{name}/result.json`](docs/experiments/{name}/result.json) (commit "
             f"{result.commit or 'unknown'}; {result.seconds / 60:.0f} minutes); the figures and tables are on "
-            f"[EXPERIMENTS.md](EXPERIMENTS.md#{name})."], result.claims
+            f"[EXPERIMENTS.md](EXPERIMENTS.md#{name})."], claims
 
 
 # (sweep spec or experiment, title, judge, setup, budget: ours against the paper's)
