@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mlplab.experiments import pretraining as P
+from mlplab.experiments import pretraining_claims
 from mlplab.experiments.base import Result
 from mlplab.experiments.pretraining import (CHANCE, FULL, LONG, MARGIN, NEAR_ZERO, QUICK, SMALL_TOP, Arm, Data,
                                             ae_epochs, best_rate, deepest_trainable, judged_arms, judged_depth,
@@ -98,7 +99,7 @@ def test_the_claims_compare_the_arms_they_name():
     depths, judged = (1, 2, 3, 4), 3
     test, train, rates = _synthetic(depths)
     result = Result("pretraining", "t", "s", 4, False)
-    P.classifier_claims(result, FULL, test, train, rates, judged)
+    pretraining_claims.classifier_claims(result, FULL, test, train, rates, judged)
     a = judged_arms(judged)
     c1, c2, c3, c4, c5, c6 = result.claims
     assert c1.estimate == pytest.approx(np.mean(test[a["pre"]] - test[a["random"]]))      # not the secondary
@@ -116,7 +117,7 @@ def test_the_claims_compare_the_arms_they_name():
 def test_the_autoencoder_claims_divide_by_the_random_start_and_by_pca():
     result = Result("pretraining", "t", "s", 3, False)
     ae = {True: [(0.02, []), (0.03, []), (0.025, [])], False: [(0.04, []), (0.05, []), (0.05, [])]}
-    P.autoencoder_claims(result, FULL, ae, 0.025, 0.09)
+    pretraining_claims.autoencoder_claims(result, FULL, ae, 0.025, 0.09)
     ratio, pca = result.claims
     assert ratio.estimate == pytest.approx(np.exp(np.mean(np.log([0.5, 0.6, 0.5]))))
     assert pca.estimate == pytest.approx(np.exp(np.mean(np.log([0.8, 1.2, 1.0]))))

@@ -48,9 +48,8 @@ import numpy as np
 
 import mlplab as ml
 from mlplab import backend as B
-from mlplab.experiments.base import (Result, StepLosses, Table, Timer, add_figure, load_split, mean_spread,
-                                     plot_loss_curves)
-from mlplab.experiments.verdict import Claim, mean_ci95
+from mlplab.experiments.base import Result, StepLosses, Timer, add_figure, load_split, plot_loss_curves
+from mlplab.experiments.verdict import Claim
 from mlplab.layers import Dense
 from mlplab.layers.base import Layer
 from mlplab.train import Callback, Trainer, TrainingDiverged, accuracy
@@ -255,6 +254,7 @@ RATES = "lr/H (first layer, hidden biases), lr (hidden-to-hidden weights), H lr 
 
 
 def run(out: Path, seeds: int = SEEDS, quick: bool = False) -> Result:
+    from mlplab.experiments import symmetry_report as report
     timer = Timer()
     result = Result(NAME, TITLE, SOURCE, seeds, quick)
     budget = QUICK if quick else FULL
@@ -274,7 +274,7 @@ def run(out: Path, seeds: int = SEEDS, quick: bool = False) -> Result:
     acc = {arm: [t.accuracy for t in traces[arm]] for arm in ARMS}
     growth = [growth_decades(t.distances, t.diverged) for t in traces["perturbed wide"]]
     _claims(result, growth, acc)
-    _tables(result, stat, acc, traces, budget)
+    report.tables(result, stat, acc, traces, budget)
     curves = {arm: traces[arm][0].losses for arm in ("constant wide", "constant collapsed", "perturbed wide",
                                                      "random wide")}
     fig = plot_loss_curves(curves)
@@ -285,12 +285,12 @@ def run(out: Path, seeds: int = SEEDS, quick: bool = False) -> Result:
                f"(orange, dashed; trained with the per-layer rates {RATES}) are one curve; the constant net "
                f"perturbed by N(0, {NOISE:g}) per weight (green) and the Xavier-initialised net (red) go lower. Look "
                "for: the dashed line lying on the blue one; where the green leaves it.")
-    add_figure(result, _plot_distances(traces["perturbed wide"]), out, "distance.png",
+    add_figure(result, report.plot_distances(traces["perturbed wide"]), out, "distance.png",
                f"The perturbed net (every weight {CONSTANT} + N(0, {NOISE:g})): its distance from its width-1 "
                "collapse (the largest |difference| between a hidden unit's weights and its layer's mean unit) after "
                "every update, one line per seed, log scale; dotted: 1,000 times the init distance of seed 0 (claim "
                "1's threshold). Look for: whether the lines grow from ~1e-6 past the dotted line, and when.")
-    result.notes += _notes(stat, traces)
+    result.notes += report.notes(stat, traces)
     result.seconds = timer.seconds()
     return result
 
@@ -326,100 +326,3 @@ def _claims(result: Result, growth: list[float], acc: dict[str, list[float]]) ->
         acc["random wide"], acc["constant wide"], 0.0, ">",
         baseline=f"baseline: constant-initialised net (= a width-1 net) {np.mean(acc['constant wide']):.4f} test "
                  f"accuracy (chance 0.1); Xavier-initialised net {np.mean(acc['random wide']):.4f}"))
-
-
-def _ci(values: list[float]) -> str:
-    mean, low, high = mean_ci95(values)
-    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
-
-
-def _tables(result: Result, stat: dict[tuple[str, str], list[float]], acc: dict[str, list[float]],
-            traces: dict[str, list[Trace]], budget: dict[str, int]) -> None:
-    after = {arm: [t.distances[-1] if not t.diverged else math.nan for t in traces[arm]]
-             for arm in ("constant wide", "perturbed wide", "random wide")}
-    result.tables.append(Table(
-        "Checks (true by construction, so not claims; the tests check them on small nets too): the constant net IS "
-        f"a width-1 net when the width-1 net has the per-layer rates {RATES}; the statistic is per seed, mean over "
-        "seeds [95% CI]",
-        ["check", "statistic (per seed)", "mean [95% CI]", "expected", "holds on every seed"],
-        [["the constant net computes what its width-1 collapse computes, through training",
-          "log10 largest |difference| (every update's loss; test logits after every epoch), float64",
-          _ci(stat[("constant wide", "constant collapsed")]), f"< {AGREE_LOG10:g}",
-          all(v < AGREE_LOG10 for v in stat[("constant wide", "constant collapsed")])],
-         ["the same width-1 net with one rate lr for every layer does not (the rates matter)",
-          "log10 largest |difference|, as above", _ci(stat[("constant wide", "constant collapsed, one rate")]),
-          f"> {AGREE_LOG10:g}", all(v > AGREE_LOG10 for v in stat[("constant wide", "constant collapsed, one rate")])],
-         ["a Xavier-initialised net is not the width-1 net of its averaged units (the measure can fail)",
-          "log10 largest |difference|, as above", _ci(stat[("random wide", "random collapsed")]),
-          f"> {AGREE_LOG10:g}", all(v > AGREE_LOG10 for v in stat[("random wide", "random collapsed")])],
-         ["the constant net's hidden units stay exact copies",
-          "largest |difference| between a hidden unit's weights and its layer's first unit's, after training",
-          _ci([t.copies for t in traces["constant wide"]]), "= 0",
-          all(t.copies == 0 for t in traces["constant wide"])]]))
-    rows = []
-    for arm in ARMS:
-        final = [t.losses[-1] if t.losses and not t.diverged else math.nan for t in traces[arm]]
-        wide = "collapsed" not in arm
-        rows.append([arm, str(WIDTH) if wide else "1", mean_spread(acc[arm]), mean_spread(final),
-                     mean_spread([t.distances[0] for t in traces[arm]]) if wide else "-",
-                     mean_spread(after.get(arm, [])) if wide else "-", sum(t.diverged for t in traces[arm])])
-    result.tables.append(Table(
-        f"784-{WIDTH}-{WIDTH}-10 tanh nets, float64, Fashion-MNIST ({budget['n_train']:,} training images, "
-        f"{budget['epochs']} epochs, batches of {BATCH}), SGD lr {LR} momentum {MOMENTUM}; constant: every weight "
-        f"{CONSTANT}, biases 0; perturbed: every weight {CONSTANT} + N(0, {NOISE:g}), biases 0; random: "
-        f"xavier_normal; collapsed: the width-1 net with the rates {RATES} (one rate: lr everywhere)",
-        ["net", "hidden width", "test accuracy", "last update's loss", "distance from the collapse at init",
-         "distance from the collapse after training", "diverged"], rows))
-
-
-def _plot_distances(traces: list[Trace]) -> Any:
-    from mlplab.report import pyplot
-    fig, ax = pyplot().subplots(figsize=(7.5, 4))
-    for k, t in enumerate(traces):
-        ax.plot(np.arange(len(t.distances)), t.distances, color="C2", lw=0.8, alpha=0.7,
-                label="perturbed net, one line per seed" if k == 0 else None)
-    ax.axhline(traces[0].distances[0] * 10 ** GROWTH_DECADES, color="k", lw=0.6, ls=":")
-    ax.set_yscale("log")
-    ax.set_xlabel("update")
-    ax.set_ylabel("distance from the width-1 collapse")
-    ax.legend()
-    return fig
-
-
-def _notes(stat: dict[tuple[str, str], list[float]], traces: dict[str, list[Trace]]) -> list[str]:
-    agree = stat[("constant wide", "constant collapsed")]
-    worst = int(np.argmax(agree))
-    gap = [r.accuracy - p.accuracy for r, p in zip(traces["random wide"], traces["perturbed wide"])]
-    return [
-        "Why the checks are not claims: if the H units are exact copies, the wide net IS the width-1 net with the "
-        "rates lr/H, lr, H lr (a theorem, module docstring), and a random net's averaged units differ from its units "
-        "at init trivially; neither could come out otherwise. The claims test consequences that could: that a tiny "
-        "asymmetry grows in training rather than dying out (the lecture's 'random initialisation breaks the "
-        "symmetry' as a consequence), and that the symmetry-broken net at the constant net's scale beats the "
-        "constant net, which ties the accuracy gain to the symmetry rather than to Xavier's scale.",
-        "Claim 1's distance is measured in weight space, not on the outputs: the outputs of a net near a symmetric "
-        "point differ from its collapse's only at second order in the perturbation (the first-order terms cancel: "
-        "the gradient is the same for every copy), so an output distance would start at ~1e-12 and exaggerate the "
-        "growth. The perturbed arm was added after a review of the first rewrite (whose results were seen); its noise "
-        "1e-6 and the threshold (3 decades) were fixed before its first run and not changed.",
-        "The perturbed net still trails the Xavier net (test accuracy, Xavier minus perturbed, per seed: "
-        f"{mean_spread(gap)}): its symmetry breaks only during training (distance figure), while Xavier's units "
-        "differ from the first update; the gain over the constant net is what breaking the symmetry alone buys.",
-        f"The checks' agreement is float64 rounding, amplified by training: the constant net's units stay bitwise "
-        f"copies, but the wide net sums 64 equal terms where the width-1 net multiplies by 64, and training amplifies "
-        f"the last-digit differences; the worst seed ({worst}) reached 10^{agree[worst]:.2f}.",
-        "Zero initialisation is the special case CONSTANT = 0; it is not used here because with tanh every hidden "
-        "unit outputs 0 and receives 0 gradient, so the wide and width-1 nets agree by construction (only the output "
-        "biases learn: chance-level accuracy).",
-        f"The constant {CONSTANT} (biases 0) was chosen before the first run so that the first layer is not saturated "
-        "(pre-activation ~ 0.01 * 784 * 0.29 = 2.2 for the mean image) and the width-1 net can learn. Changed after "
-        "seeing results: the first quick run (3,000 images, 2 epochs: 60 updates) left the constant net at chance "
-        "(11.7% test accuracy), a baseline that never started; a look at seeds 0 and 1 of the full budget (constants "
-        "0.01, 0.001, 0; rates 0.1, 0.01), judged by TEST accuracy (there is no validation split; seeds 0 and 1 are "
-        "among the claims' seeds), kept 0.01 and 0.1 (36-40% test accuracy), and quick's budget was raised to 10,000 "
-        "images, 2 epochs (200 updates). The choice was made to let the constant baseline learn (it favours the "
-        "baseline, against the comparative claims); no threshold changed.",
-        "Divergence: a run whose loss became NaN/inf counts as chance accuracy 0.1, as a perturbation that did not "
-        "grow (claim 1) and as disagreeing by 1e3 (checks); diverged runs: "
-        f"{sum(t.diverged for arm in traces.values() for t in arm)}.",
-    ]
