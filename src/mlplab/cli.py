@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a network and write a run directory",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("--config", help="a TOML file with the same keys as the flags (flags override it)")
+    train.add_argument("--config", help="a TOML file with the same keys as the flags, or the name of a shipped "
+                                        "recipe (mlplab recipes); flags override it")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     train.add_argument("--overwrite", action="store_true", help="replace the run in a non-empty --out folder "
                                                                    "(its run files; other files stay)")
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="(re)write RUN_DIR/report.html with its figures")
     report.add_argument("run_dir")
+
+    commands.add_parser("recipes", help="list the shipped recipes (train --config NAME) and what each shows")
 
     ae = commands.add_parser("autoencoder", help="the deep autoencoder (pre-trained, fine-tuned) against PCA",
                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -121,7 +124,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         file_values = read_toml(Path(args.resume) / "config.toml")
         flags["out"] = args.resume
     if args.config:
-        file_values.update(read_toml(args.config))
+        from mlplab.recipes import find
+        file_values.update(read_toml(find(args.config)))
     config = resolve(file_values, flags)
     summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None,
                         overwrite=args.overwrite)
@@ -197,16 +201,19 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     print(f"{args.run_dir}: epoch {meta['epoch']} (after {meta['step']} updates), probe of "
           f"{found.index['probe_size']} examples, probe loss {meta['probe_loss']:.4f}; recorded epochs "
           f"{', '.join(map(str, found.epochs))}")
+    from mlplab.naming import short_name
+    for name in dict.fromkeys(row["name"] for row in rows):
+        print(f"  {name}")
     activation_rows = [row for row in rows if "act_mean" in row]
     columns = [("pre_mean", "pre mean"), ("pre_std", "pre std"), ("pre_p15", "pre p15"), ("pre_p50", "pre p50"),
                ("pre_p85", "pre p85"), ("act_mean", "act mean"), ("act_std", "act std"),
                ("act_saturated", "saturated"), ("act_dead", "dead"), ("act_zero_fraction", "zeros"),
                ("grad_norm", "|dJ/dh|")]
     _print_table(["layer", "type"] + [title for _, title in columns],
-                 [[row["layer"], row["type"]] + [row[key] for key, _ in columns] for row in activation_rows])
+                 [[short_name(row["name"]), row["type"]] + [row[key] for key, _ in columns] for row in activation_rows])
     print()
     _print_table(["layer", "type", "|dJ/dW|", "std dJ/dW", "update/weight"],
-                 [[row["layer"], row["type"], row["dW_norm"], row["dW_std"], row["update_ratio"]]
+                 [[short_name(row["name"]), row["type"], row["dW_norm"], row["dW_std"], row["update_ratio"]]
                   for row in rows if "dW_norm" in row])
     return 0
 
@@ -281,6 +288,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recipes(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from mlplab.recipes import recipes, shows
+    for name, path in recipes().items():
+        print(f"{name}  ({path})")
+        print(textwrap.indent(textwrap.fill(shows(path), 96), "    "))
+    print("\nrun one with: mlplab train --config NAME (flags override its values)")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from mlplab.report import write_report
     print(write_report(args.run_dir))
@@ -304,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
-                "report": cmd_report, "autoencoder": cmd_autoencoder,
+                "report": cmd_report, "recipes": cmd_recipes, "autoencoder": cmd_autoencoder,
                 "experiment": cmd_experiment, "sweep": cmd_sweep, "export": cmd_export}
     try:
         return handlers[args.command](args)

@@ -30,9 +30,9 @@ KEYS: dict[str, Key] = {
     "init": Key("auto", str, "weight init (he_normal, xavier_uniform, normal:0.01, ..., lsuv: orthogonal rescaled "
                              "to unit variance on 500 training rows; auto: by activation)"),
     "bias_init": Key(0.0, float, "initial bias (the seeds suggest 0.01 for ReLU)"),
-    "batchnorm": Key(True, bool, "batch normalization after each hidden affine map"),
+    "batchnorm": Key(False, bool, "batch normalization after each hidden affine map"),
     "bn_momentum": Key(0.1, float, "BatchNorm running-statistics momentum (PyTorch's meaning)"),
-    "dropout": Key(0.2, float, "dropout rate after each hidden block"),
+    "dropout": Key(0.0, float, "dropout rate after each hidden block (0: none)"),
     "maxout_pieces": Key(2, int, "pieces per maxout unit"),
     "optimizer": Key("sgd", str, "optimizer", ("sgd", "adagrad", "rmsprop", "adam", "adamw")),
     "lr": Key(0.05, float, "learning rate (the peak rate for cosine and cyclic schedules)"),
@@ -63,6 +63,8 @@ KEYS: dict[str, Key] = {
     "freeze_pretrained": Key(False, bool, "fine-tune only the output layer: the pre-trained layers stay fixed"),
     "diagnostics": Key("every=1", str, "per-layer statistics on a fixed probe batch: every=N[,probe=M] "
                                        "(every N epochs, M examples; default probe 1000) or off"),
+    "test_every_epoch": Key(False, bool, "also evaluate the test set after every epoch (off: validation during "
+                                         "training, the test set once at the end)"),
     "report": Key(True, bool, "write report.html (figures, config, results) into the run directory at the end"),
     "seed": Key(0, int, "seed of the initialisation, the data order, dropout and the splits"),
     "dtype": Key("float32", str, "floating point precision", ("float32", "float64")),
@@ -189,9 +191,10 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def dumps_toml(config: dict[str, Any]) -> str:
-    """The flat config as TOML (``None`` values are left out: TOML has no null)."""
-    lines = []
+def dumps_toml(config: dict[str, Any], comments: list[str] | None = None) -> str:
+    """The flat config as TOML (``None`` values are left out: TOML has no null), after ``comments``
+    written as ``#`` lines (e.g. what ``init = "auto"`` resolved to)."""
+    lines = [f"# {line}" for line in comments or []]
     for name, value in config.items():
         if value is None:
             continue

@@ -44,6 +44,7 @@ from mlplab import backend as B
 from mlplab.atomic import write_npz_atomic, write_text_atomic
 from mlplab.layers import ELU, Dropout, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Tanh
 from mlplab.losses import LOSSES
+from mlplab.naming import block_names
 from mlplab.network import Sequential, read_npz
 from mlplab.train import Callback
 from mlplab.validation import check_positive_int
@@ -206,7 +207,7 @@ class Diagnostics:
         r = self.record_at(epoch)
         rows = []
         for j, layer in enumerate(self.index["activation_layers"]):
-            row: dict[str, Any] = {"layer": layer["index"], "type": layer["type"]}
+            row: dict[str, Any] = {"layer": layer["index"], "type": layer["type"], "name": layer_name(layer)}
             for stat in ("mean", "std", "p15", "p50", "p85"):
                 row[f"pre_{stat}"] = float(self.arrays[f"pre/{stat}"][r, j])
             for stat in (*VALUE_STATS, "saturated", "dead"):
@@ -214,10 +215,16 @@ class Diagnostics:
             row["grad_norm"] = float(self.arrays["act_grad/norm"][r, j])
             rows.append(row)
         for j, layer in enumerate(self.index["weight_layers"]):
-            rows.append({"layer": layer["index"], "type": layer["type"],
+            rows.append({"layer": layer["index"], "type": layer["type"], "name": layer_name(layer),
                          **{name: float(self.arrays[f"dW/{stat}"][r, j]) for name, stat in
                             (("dW_norm", "norm"), ("dW_std", "std"), ("update_ratio", "update_ratio"))}})
         return rows
+
+
+def layer_name(layer: dict[str, Any]) -> str:
+    """A recorded layer's student name ("hidden 2: Dense 1000→500, ReLU"); runs recorded before names
+    were stored fall back to the layer's index and type."""
+    return layer.get("name") or f"layer {layer['index']} ({layer['type']})"
 
 
 def read_diagnostics(run_dir: str | os.PathLike) -> Diagnostics:
@@ -294,6 +301,7 @@ class DiagnosticsRecorder(Callback):
         self.activation_layers = [i for i, layer in enumerate(net.layers) if isinstance(layer, ACTIVATIONS)]
         self.weight_layers = [i for i, layer in enumerate(net.layers) if "W" in layer.params]
         self.layer_types = [type(layer).__name__ for layer in net.layers]
+        self.layer_names = block_names(net.layers)
 
     def record(self, net: Sequential, epoch: int = 0, step: int = 0) -> dict[str, Any]:
         """Probe ``net`` now and append a record for ``epoch`` (also usable without a trainer)."""
@@ -315,8 +323,8 @@ class DiagnosticsRecorder(Callback):
         for name in self.records[0] if self.records else ():
             if "/" in name:
                 arrays[name] = np.stack([np.asarray(record[name]) for record in self.records])
-        layers = lambda indices: [{"index": i, "type": self.layer_types[i]}  # noqa: E731
-                                  for i in indices]
+        layers = lambda indices: [{"index": i, "type": self.layer_types[i],  # noqa: E731
+                                   "name": self.layer_names[i]} for i in indices]
         index = {"format": FORMAT, "bins": BINS, "percentiles": list(PERCENTILES), "every": self.every,
                  "probe_size": int(self.x_probe.shape[0]),
                  "records": [{"epoch": r["epoch"], "step": r["step"], "probe_loss": r["probe_loss"]}

@@ -28,7 +28,7 @@ from mlplab.config import dumps_toml, validate
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
 from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
 from mlplab.atomic import write_npz_atomic, write_text_atomic
-from mlplab.network import Sequential, load, mlp, save
+from mlplab.network import Sequential, default_init, load, mlp, save
 from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged
 
 CHECKPOINT = Path("checkpoints") / "last.npz"
@@ -84,6 +84,28 @@ def build_network(config: dict[str, Any], n_in: int, n_out: int, X: np.ndarray |
         from mlplab.init import lsuv as lsuv_init
         lsuv_init(net, X[:LSUV_BATCH], seed=config["seed"])
     return net
+
+
+def resolved_init(config: dict[str, Any]) -> str:
+    """The init a run uses: ``init`` itself, or for ``"auto"`` the activation's default (He for the
+    rectifiers, Xavier for sigmoid and tanh, LeCun for maxout; :func:`mlplab.network.default_init`)."""
+    return default_init(config["activation"]) if config["init"] == "auto" else config["init"]
+
+
+def describe_run(config: dict[str, Any], n_in: int, n_out: int, n_train: int) -> str:
+    """The run's first line: the network with its normalisation and dropout, the init it resolved to,
+    the optimiser and the budget, so that nothing switched on by a default goes unsaid."""
+    sizes = "-".join(str(n) for n in (n_in, *config["hidden"], n_out))
+    init = resolved_init(config) + (" (auto)" if config["init"] == "auto" else "")
+    norm = "batch norm" if config["batchnorm"] else "no batch norm"
+    dropout = f"dropout {config['dropout']:g}" if config["dropout"] else "no dropout"
+    opt = config["optimizer"] + (f" momentum {config['momentum']:g}" if config["optimizer"] == "sgd" and
+                                 config["momentum"] else "")
+    extras = [f"l2 {config['l2']:g}"] * bool(config["l2"]) + [f"weight decay {config['weight_decay']:g}"] * bool(
+        config["weight_decay"]) + [f"pre-training {config['pretrain']}"] * (config["pretrain"] != "none")
+    return (f"{config['data']}: {sizes} {config['activation']} net, init {init}, {norm}, {dropout}; {opt} lr "
+            f"{config['lr']:g} ({config['schedule']}), batch {config['batch_size']}, {config['epochs']} epochs on "
+            f"{n_train:,} examples" + "".join(f", {e}" for e in extras))
 
 
 def build_optimizer(config: dict[str, Any]) -> optim.Optimizer:
@@ -223,6 +245,7 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     steps_per_epoch = -(-data.X_train.shape[0] // config["batch_size"])
     schedule = build_schedule(config, steps_per_epoch)
     diagnostics = parse_spec(config["diagnostics"])
+    description = describe_run(config, data.X_train.shape[1], data.dataset.n_classes, data.X_train.shape[0])
     created = False if resume else prepare_output(out, overwrite)
     if resume:                             # half-written temporaries of a process that was killed
         for stale in [*out.glob("*.tmp"), *out.glob(".mlplab-*.tmp"), *(out / CHECKPOINT.parent).glob(".mlplab-*.tmp")]:
@@ -230,7 +253,11 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     trainer: Trainer | None = None
     try:
         (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
-        write_text_atomic(out / "config.toml", dumps_toml(config))
+        write_text_atomic(out / "config.toml", dumps_toml(config, [description] + (
+            [f'init = "auto" resolved to "{resolved_init(config)}" for {config["activation"]}']
+            if config["init"] == "auto" else [])))
+        if progress is not False:                 # the run's first line: what is being trained
+            print(description, flush=True)
         write_npz_atomic(out / "preprocess.npz", data.preprocessor.to_arrays())
         transform = functools.partial(data.preprocessor.transform, dtype=net.dtype)
         callbacks: list[Callback] = [RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)]
@@ -252,7 +279,7 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
                           patience=config["patience"] or None, checkpoint_path=out / CHECKPOINT,
                           callbacks=callbacks, transform=transform, freeze=frozen)
         checkpoint = out / CHECKPOINT
-        trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test,
+        trainer.fit(data.X_train, data.y_train, val=data.val, test=data.test if config["test_every_epoch"] else None,
                     resume_from=checkpoint if resume and checkpoint.is_file() else None)
     except TrainingDiverged as err:
         record_divergence(out, err, config)
@@ -269,7 +296,7 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
                "train_seconds": trainer.train_seconds, "wall_seconds": time.perf_counter() - started,
                "stopped_early": trainer.stopped_early, "steps": trainer.step, "data": data.dataset.name,
                "n_train": int(data.X_train.shape[0]), "n_test": int(data.test[0].shape[0]),
-               "mlplab_version": mlplab.__version__}
+               "mlplab_version": mlplab.__version__, "network": description, "init": resolved_init(config)}
     if data.val is not None and trainer.history:
         summary["val_accuracy"] = trainer.history[-1].get("val_accuracy")
     if pretrain_summary is not None:
