@@ -16,11 +16,12 @@ import sys
 import tempfile
 import time
 
-from mlplab.config import KEYS, resolve
+from mlplab.config import KEYS, read_toml, resolve
+from mlplab.recipes import find
 
-BASE = {"data": "fashion-mnist", "quiet": True}
+BASE = read_toml(find("fashion-mnist"))      # the demo recipe (recipes/fashion-mnist.toml)
 RECIPES: dict[str, dict] = {
-    "default": {},   # the defaults of `mlplab train` = the demo recipe
+    "default": {},   # the demo recipe itself
     "15-epochs": {"epochs": 15},
     "small-512-256-bn": {"hidden": [512, 256], "epochs": 25},
     "bn-adam": {"optimizer": "adam", "lr": 0.001},
