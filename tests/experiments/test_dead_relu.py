@@ -184,3 +184,17 @@ def test_a_pushed_first_layer_unit_stays_dead_with_relu_and_comes_back_with_elu(
         kept = np.setdiff1d(np.arange(16), pushed)
         assert found.revived == [0.0] and found.gap == [0.0] and found.moved == [0.0]   # by construction
         assert not np.allclose(np.array(net.layers[0].b)[kept], bias[kept])      # the others did train
+
+
+def test_budgets_train_whole_epochs_and_quick_keeps_the_recovery_budget_its_claim_names():
+    """Setup.epochs refuses a part epoch; the Leaky ReLU claim's text says '200 in the quick one', and the
+    full run's sizes are the stored result's (10,000 images, 500 and 1,000 updates, the whole test set)."""
+    from mlplab.experiments import dead_relu as D
+    quick, full = D.budgets(True), D.budgets(False)
+    assert (full["n_train"], full["updates"], full["recovery_updates"], full["n_test"]) == (D.N_TRAIN, 500, 1000, 10000)
+    assert (quick["n_train"], quick["updates"], quick["recovery_updates"], quick["n_test"]) == (5000, 100, 200, 1000)
+    for plan in (quick, full):
+        per_epoch = plan["n_train"] // 100
+        assert plan["n_train"] % 100 == 0 and plan["updates"] % per_epoch == 0
+        assert plan["recovery_updates"] % per_epoch == 0 and plan["tracked"] <= plan["n_train"]
+    assert D.QUICK_SEEDS >= 3
