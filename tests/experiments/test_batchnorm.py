@@ -105,13 +105,26 @@ def test_a_bn_net_with_frozen_weights_drifts_zero_on_the_probes_own_statistics()
     assert np.median(unit_drifts(steps, running, 0)) > 1e-3        # the floor test mode would add
 
 
+def test_the_quick_budget_keeps_what_the_claims_need():
+    """--quick cuts updates and checkpoints only: its sweep still contains the initialisation's rate
+    (the Xavier reference is the sweep's run there), its grid rises, and Figure 1's accuracy
+    checkpoints still cover the claim window's end and the last update."""
+    for budget in (bn_.FULL, bn_.QUICK):
+        assert bn_.INIT_LR in budget.rates and list(budget.rates) == sorted(budget.rates)
+        steps, percentile_steps = bn_._checkpoints(budget.paper_updates, budget.checkpoints, budget.log_checkpoints)
+        start, end = bn_.drift_window(budget.paper_updates)
+        assert {end, budget.paper_updates} <= set(steps) and 0 < start < end
+        assert sum(start <= s <= end for s in percentile_steps) >= 10      # the drift window's own checkpoints
+    assert bn_.QUICK_SEEDS >= 3 and bn_.QUICK.log_checkpoints < bn_.FULL.log_checkpoints == 25
+
+
 # -- each claim's orientation: synthetic runs where batch norm is better must reproduce, and the
 # mirrored case must not ----------------------------------------------------------------------
-BUDGET = bn_.Budget(1000, 100, 100, (1.0, 2.0, 4.0, 8.0), 10)
+BUDGET = bn_.Budget(1000, 100, 100, (1.0, 2.0, 4.0, 8.0), 10, 25)
 
 
 def _paper_run(better: bool, seed: int) -> Run:
-    steps, pst = bn_._checkpoints(BUDGET.paper_updates, BUDGET.checkpoints)
+    steps, pst = bn_._checkpoints(BUDGET.paper_updates, BUDGET.checkpoints, BUDGET.log_checkpoints)
     rate = 0.02 if better else 0.002                                  # the better net rises 10x faster
     acc = [min(0.95, 1 - 0.9 * np.exp(-rate * s)) + 0.001 * seed for s in steps]
     rng = np.random.default_rng(seed)

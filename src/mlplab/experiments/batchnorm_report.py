@@ -66,7 +66,10 @@ def notes(result: Result, budget: "Budget", paper_seeds: int) -> None:
         "seeds only where a seed costs under a minute, never fewer than 5 (this run: "
         f"{paper_seeds}). The header's seed count is the other parts'; read each claim's n. MNIST-5k has 4,000 "
         "training images where the paper had 60,000, so both nets overfit and end lower than the paper's ~97-98%. "
-        f"The quick run makes {bn_.QUICK.paper_updates:,} updates.",
+        f"The quick run makes {bn_.QUICK.paper_updates:,} updates in the Figure 1 part, "
+        f"{bn_.QUICK.two_layer_updates} (one epoch: both 2-layer claims are read after it) in the 2-layer part "
+        f"and {bn_.QUICK.sweep_updates} in the rate sweep (grid {', '.join(f'{r:g}' for r in bn_.QUICK.rates)}) "
+        "and the initialisation part; the other notes' numbers are the full run's.",
         "Figure 1b-c, changed after review: the percentiles were first measured in test mode, where the BN net "
         "uses running statistics that move on their own (momentum 0.1, batches of 60) and give it a drift floor "
         "of ~0.1 even with frozen weights, which the plain net lacks. They are now measured on the probe "
