@@ -65,6 +65,8 @@ KEYS: dict[str, Key] = {
                                        "(every N epochs, M examples; default probe 1000) or off"),
     "test_every_epoch": Key(False, bool, "also evaluate the test set after every epoch (off: validation during "
                                          "training, the test set once at the end)"),
+    "tensorboard": Key(None, str, "also write TensorBoard event files (scalars per epoch, per-layer histograms of "
+                                  "each diagnostics record) into this folder; needs pip install 'mlplab[tensorboard]'"),
     "report": Key(True, bool, "write report.html (figures, config, results) into the run directory at the end"),
     "seed": Key(0, int, "seed of the initialisation, the data order, dropout and the splits"),
     "dtype": Key("float32", str, "floating point precision", ("float32", "float64")),

@@ -233,6 +233,9 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     """
     started = time.perf_counter()
     validate(config)
+    if config.get("tensorboard") is not None:        # the optional extra, checked before anything is written
+        from mlplab.tensorboard import require
+        require(config["tensorboard"])
     out = Path(config["out"])
     if resume and not (out / "config.toml").is_file():
         raise ValueError(f"resume: {str(out)!r} is not an mlplab run folder (no config.toml)")
@@ -251,6 +254,7 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
         for stale in [*out.glob("*.tmp"), *out.glob(".mlplab-*.tmp"), *(out / CHECKPOINT.parent).glob(".mlplab-*.tmp")]:
             stale.unlink(missing_ok=True)
     trainer: Trainer | None = None
+    tensorboard = None
     try:
         (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
         write_text_atomic(out / "config.toml", dumps_toml(config, [description] + (
@@ -266,6 +270,10 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
             chosen = np.sort(np.random.default_rng([config["seed"], 1]).permutation(data.X_train.shape[0])[:probe_size])
             callbacks.insert(0, DiagnosticsRecorder(transform(data.X_train[chosen]), data.y_train[chosen], every,
                                                     run_dir=out))
+        if config.get("tensorboard") is not None:    # after the recorder: it writes the recorder's records
+            from mlplab.tensorboard import TensorBoardWriter
+            tensorboard = TensorBoardWriter(config["tensorboard"], callbacks[0] if diagnostics is not None else None)
+            callbacks.append(tensorboard)
         frozen: list[int] = []
         pretrain_summary = None
         if config["pretrain"] != "none":
@@ -290,6 +298,9 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
             if created:
                 shutil.rmtree(out, ignore_errors=True)
         raise
+    finally:
+        if tensorboard is not None:
+            tensorboard.close()
     save(net, out / "model.npz")
     test_loss, test_accuracy = trainer.evaluate(*data.test)
     summary = {"test_accuracy": test_accuracy, "test_loss": test_loss, "epochs": trainer.epoch,
