@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="(re)write RUN_DIR/report.html with its figures")
     report.add_argument("run_dir")
 
+    compare = commands.add_parser("compare", help="2 to 8 runs side by side on one HTML page: curves, configs, "
+                                                  "final metrics, findings, per-layer statistics")
+    compare.add_argument("runs", nargs="*", metavar="RUN", help="run folders (2 to 8)")
+    compare.add_argument("--out", default="compare.html", help="the page to write (default: compare.html here)")
+    compare.add_argument("--epoch", type=int, help="the epoch of the per-layer statistics (default: the last one "
+                                                   "every run recorded; 0: before training)")
+
     commands.add_parser("recipes", help="list the shipped recipes (train --config NAME) and what each shows")
 
     ae = commands.add_parser("autoencoder", help="the deep autoencoder (pre-trained, fine-tuned) against PCA",
@@ -305,6 +312,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from mlplab.compare import compare_runs
+    print(f"wrote {compare_runs(args.runs, args.out, epoch=args.epoch)}")
+    return 0
+
+
 def _print_table(header: list[str], rows: list[list[Any]]) -> None:
     def cell(value: Any) -> str:
         if isinstance(value, float):
@@ -322,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
-                "report": cmd_report, "recipes": cmd_recipes, "autoencoder": cmd_autoencoder,
+                "report": cmd_report, "compare": cmd_compare, "recipes": cmd_recipes, "autoencoder": cmd_autoencoder,
                 "experiment": cmd_experiment, "sweep": cmd_sweep, "export": cmd_export}
     try:
         return handlers[args.command](args)
