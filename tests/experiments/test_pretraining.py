@@ -16,7 +16,7 @@ def test_slope_is_the_least_squares_slope_per_seed():
     # seed 0: gain = 0.02 * depth; seed 1: flat; seed 2: falls by 0.01 per layer, plus a constant
     gains = np.array([[0.02 * d, 0.05, 0.3 - 0.01 * d] for d in depths])
     assert per_seed_slopes(depths, gains) == pytest.approx([0.02, 0.0, -0.01])
-    # uneven depths (the quick run's 1 and 4): the slope of the two points
+    # uneven depths (the full run's 1 and 4): the slope of the two points
     assert per_seed_slopes([1, 4], np.array([[0.0], [0.09]])) == pytest.approx([0.03])
 
 
