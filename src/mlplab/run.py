@@ -155,24 +155,45 @@ class RunDirectoryWriter(Callback):
         write_csv(self.path, trainer.history, list(METRIC_KEYS))
 
 
+def in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (an IPython shell with a kernel behind it), where
+    stderr is not a terminal yet a progress display is wanted."""
+    ipython = sys.modules.get("IPython")          # never imported here: a kernel has already done so
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 class ProgressBar(Callback):
-    """A tqdm bar per epoch with the running loss; silent when stderr is not a terminal."""
+    """A tqdm bar per epoch with the running loss, then a line per epoch.  On when stderr is a terminal
+    or in a Jupyter notebook, where the bar is tqdm's notebook display (``tqdm.auto``; tqdm's text bar
+    when ipywidgets is missing) and the epoch lines go to stdout, not the notebook's red stderr."""
 
     def __init__(self, steps_per_epoch: int, enabled: bool | None = None) -> None:
         self.steps_per_epoch = steps_per_epoch
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.notebook = in_notebook()
+        self.enabled = (sys.stderr.isatty() or self.notebook) if enabled is None else enabled
         self.bar: Any = None
 
     def on_batch_end(self, trainer: Trainer, step: int, loss: float) -> None:
         if not self.enabled:
             return
         if self.bar is None:
-            from tqdm import tqdm
-            self.bar = tqdm(total=self.steps_per_epoch, desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}",
-                            leave=False, file=sys.stderr)
+            self.bar = self._tqdm()(total=self.steps_per_epoch, desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}",
+                                    leave=False, file=None if self.notebook else sys.stderr)
         self.bar.update(1)
         if step % 20 == 0:
             self.bar.set_postfix(loss=f"{loss:.4f}")
+
+    def _tqdm(self) -> Any:
+        if not self.notebook:
+            from tqdm import tqdm
+            return tqdm
+        import warnings
+        from tqdm import TqdmWarning
+        with warnings.catch_warnings():           # without ipywidgets tqdm.auto falls back to the text bar,
+            warnings.simplefilter("ignore", TqdmWarning)      # which is fine: no warning in the notebook
+            from tqdm.auto import tqdm as auto
+        return auto
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, float]) -> None:
         if self.bar is not None:
@@ -183,7 +204,7 @@ class ProgressBar(Callback):
                      f"acc {metrics['train_accuracy']:.4f}"]
             parts += [f"{k.split('_')[0]} acc {metrics[k]:.4f}" for k in ("val_accuracy", "test_accuracy")
                       if k in metrics]
-            print("  ".join(parts) + f"  ({metrics['seconds']:.1f}s)", file=sys.stderr)
+            print("  ".join(parts) + f"  ({metrics['seconds']:.1f}s)", file=sys.stdout if self.notebook else sys.stderr)
 
 
 # What a run writes into its folder: `--overwrite` removes exactly these, and leaves anything else.
