@@ -9,6 +9,7 @@ TESTS  := $(VENV)/.installed-test
 .PHONY: install demo test fashion-mnist chromium clean
 
 $(BASE): pyproject.toml setup.py src/mlplab/_fused.c
+	@PYTHON=$(PYTHON) bash scripts/install-system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
