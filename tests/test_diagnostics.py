@@ -94,7 +94,7 @@ def test_histogram_bins_and_keeps_values_outside_the_range():
 
 
 def _init_stack(std, seed=0):
-    """The seeds' example: 10 tanh layers of 500 units, weights N(0, std^2), inputs N(0, 1), d = 500."""
+    """DD2424 lecture 4's example: 10 tanh layers of 500 units, weights N(0, std^2), inputs N(0, 1), d = 500."""
     rng = np.random.default_rng([seed, 1])      # a stream of its own: drawn like W1, x would correlate with it
     x, y = rng.standard_normal((1000, 500)), rng.integers(0, 10, 1000)
     net = ml.mlp(500, [500] * 10, 10, activation="tanh", init=f"normal:{std}", dtype="float64", seed=seed)

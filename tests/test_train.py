@@ -123,7 +123,7 @@ def test_resume_refuses_another_architecture(tmp_path):
 ], ids=["sgd-nesterov-penalty", "adam-penalty", "sgd-momentum-sink"])
 def test_updating_each_layer_during_backprop_equals_the_textbook_step(optimizer, l2, l1):
     """The trainer updates a layer as soon as backprop is done with it (and, for momentum SGD,
-    lets the dW product accumulate into the velocity); the result must be the seeds' loop
+    lets the dW product accumulate into the velocity); the result must be the lecture notes' loop
     exactly: full forward, full backward, penalty, then one optimizer step."""
     X, y, _, _ = _spirals()
     X = X.astype(np.float64)

@@ -29,7 +29,7 @@ KEYS: dict[str, Key] = {
                       ("sigmoid", "tanh", "softsign", "relu", "leaky_relu", "prelu", "elu", "maxout")),
     "init": Key("auto", str, "weight init (he_normal, xavier_uniform, normal:0.01, ..., lsuv: orthogonal rescaled "
                              "to unit variance on 500 training rows; auto: by activation)"),
-    "bias_init": Key(0.0, float, "initial bias (the seeds suggest 0.01 for ReLU)"),
+    "bias_init": Key(0.0, float, "initial bias (CS7015 lecture 9, module 9.3, advises 0.01 for ReLU)"),
     "batchnorm": Key(False, bool, "batch normalization after each hidden affine map"),
     "bn_momentum": Key(0.1, float, "BatchNorm running-statistics momentum (PyTorch's meaning)"),
     "dropout": Key(0.0, float, "dropout rate after each hidden block (0: none)"),
@@ -48,7 +48,7 @@ KEYS: dict[str, Key] = {
     "gamma": Key(0.1, float, "step / exponential schedule decay factor (exponential: per epoch)"),
     "batch_size": Key(100, int, "mini-batch size"),
     "epochs": Key(20, int, "training epochs"),
-    "l2": Key(0.0, float, "the seeds' lambda: J = loss + lambda * sum ||W||^2 over weight matrices"),
+    "l2": Key(0.0, float, "DD2424 lecture 4's lambda: J = loss + lambda * sum ||W||^2 over weight matrices"),
     "l1": Key(0.0, float, "L1 penalty lambda1 * sum |W| over weight matrices"),
     "patience": Key(0, int, "early stopping after this many epochs without a better validation loss (0: off)"),
     "pretrain": Key("none", str, "greedy layer-wise pre-training of the hidden layers before training",

@@ -12,7 +12,7 @@ name               distribution                                source
 ``uniform:<a>``    U(-a, a)
 ``xavier_normal``  N(0, 2 / (fan_in + fan_out))                Glorot & Bengio 2010
 ``xavier_uniform`` U(+-sqrt(6 / (fan_in + fan_out)))           Glorot & Bengio 2010
-``lecun_normal``   N(0, 1 / fan_in)                            the seeds' "Xavier": sigma = 1/sqrt(n_in)
+``lecun_normal``   N(0, 1 / fan_in)                            DD2424 lecture 4's "Xavier": sigma = 1/sqrt(n_in)
 ``standard_uniform`` U(+-1 / sqrt(fan_in))                     Glorot & Bengio's "standard" (eq. 1);
                                                                PyTorch's nn.Linear default
 ``he_normal``      N(0, 2 / fan_in)                            He et al. 2015, DD2424 sigma = sqrt(2/n_in)

@@ -1,4 +1,4 @@
-"""Losses, each returning ``(loss, dloss/dinput)``, and the seeds' weight penalties.
+"""Losses, each returning ``(loss, dloss/dinput)``, and DD2424 lecture 4's weight penalties.
 
 DD2424 lecture 4: ``J = 1/|D| sum l_cross(x, y) + lambda sum_i ||W_i||^2`` with
 ``dJ/dW_i = dL/dW_i + 2 lambda W_i`` and nothing added for the biases.
@@ -69,7 +69,7 @@ def sigmoid_binary_cross_entropy(logits: Any, targets: Any) -> tuple[float, Any]
 
 
 def weight_penalty(net: Any, l2: float = 0.0, l1: float = 0.0, add_grads: bool = True) -> float:
-    """The seeds' ``lambda2 sum ||W||^2`` plus ``lambda1 sum |W|`` over weight matrices only.
+    """DD2424 lecture 4's ``lambda2 sum ||W||^2`` plus ``lambda1 sum |W|`` over weight matrices only.
 
     With ``add_grads`` (call it after ``net.backward``), ``2 lambda2 W + lambda1 sign(W)``
     is added to ``net.grads`` for each weight; biases, BN and PReLU params are untouched.
@@ -108,7 +108,7 @@ def _check_same_shape(a: Any, b: Any) -> None:
 
 
 def reconstruction_error(outputs: Any, targets: Any, kind: str = "mse") -> tuple[float, Any]:
-    """The seeds' autoencoder objective (CS7015 lecture 9, module 9.2)::
+    """CS7015 lecture 9's autoencoder objective (CS7015 lecture 9, module 9.2)::
 
         1/m sum_i sum_j (x_hat_ij - x_ij)^2
 

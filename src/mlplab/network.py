@@ -60,7 +60,7 @@ class Sequential:
 
     @property
     def weights(self) -> dict[str, Any]:
-        """The weight matrices the seeds' regulariser ``lambda sum ||W||^2`` covers (no biases, no BN)."""
+        """The weight matrices DD2424 lecture 4's regulariser ``lambda sum ||W||^2`` covers (no biases, no BN)."""
         return {f"{i}.{name}": layer.params[name] for i, layer in enumerate(self.layers)
                 for name in layer.weight_names}
 
@@ -177,7 +177,7 @@ def mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str = "relu", 
     ``activation="maxout"`` makes each hidden block one ``Maxout`` (it is its own affine map).
     ``init=None`` picks ``he_normal`` for rectifiers, ``xavier_normal`` for sigmoid/tanh and
     ``lecun_normal`` for maxout (:func:`default_init`).
-    ``bias_init``: the seeds suggest a small positive bias (0.01) for ReLU units.
+    ``bias_init``: CS7015 lecture 9 (module 9.3) advises a small positive bias (0.01) for ReLU units.
     """
     n_in = check_positive_int("n_in", n_in)
     n_out = check_positive_int("n_out", n_out)

@@ -2,7 +2,7 @@
 
 Each update follows ``torch.optim``'s documented algorithm step for step, so trajectories
 match PyTorch to round-off.  ``weight_decay`` (PyTorch's ``g <- g + wd * p``, applied to every
-param it is given) is offered for parity; the seeds' L2 term on weights only is
+param it is given) is offered for parity; DD2424 lecture 4's L2 term on weights only is
 :func:`mlplab.losses.weight_penalty` (``wd = 2 lambda``).
 """
 

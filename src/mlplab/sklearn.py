@@ -121,7 +121,7 @@ class _MLPBase(BaseEstimator, ABC):
         if self.batchnorm and n < 2:
             raise ValueError(f"batchnorm needs at least 2 samples to train on, got n_samples = {n}")
         batch = self._batch(n)
-        # scikit-learn's penalty (alpha / 2) ||W||^2 / batch size is the seeds' lambda ||W||^2
+        # scikit-learn's penalty (alpha / 2) ||W||^2 / batch size is DD2424 lecture 4's lambda ||W||^2
         # with lambda = alpha / (2 batch)
         return Trainer(self.net_, self.optimizer_, loss=self._loss, batch_size=batch, epochs=epochs,
                        l2=self.alpha / (2 * batch), seed=seed,

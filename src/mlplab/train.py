@@ -65,7 +65,7 @@ class Trainer:
     """Train ``net`` with ``optimizer`` on integer-labelled data.
 
     ``loss`` is ``"softmax_cross_entropy"`` (the default) or any function
-    ``(outputs, labels) -> (loss, doutputs)``.  ``l2``/``l1`` add the seeds' weight penalty.
+    ``(outputs, labels) -> (loss, doutputs)``.  ``l2``/``l1`` add DD2424 lecture 4's weight penalty.
     ``schedule(step) -> lr`` sets the rate before every update.  ``patience`` turns on early
     stopping on the validation loss (the best weights are restored at the end).
     ``checkpoint_path``, when given, is rewritten atomically after every epoch.

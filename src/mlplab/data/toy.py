@@ -51,7 +51,7 @@ def circles(n: int = 1000, noise: float = 0.05, factor: float = 0.5,
 
 def gaussian(n: int = 1000, dim: int = 500, classes: int = 10,
              seed: int | np.random.Generator | None = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The seeds' Gaussian inputs ``x ~ N(0, I)`` (DD2424's activation-statistics study),
+    """DD2424 lecture 4's Gaussian inputs ``x ~ N(0, I)`` (DD2424's activation-statistics study),
     labelled by a random linear teacher so that the set is learnable."""
     n, dim, classes = check_positive_int("n", n), check_positive_int("dim", dim), check_positive_int("classes", classes)
     rng = make_rng(seed)

@@ -15,7 +15,7 @@ class Layer(ABC):
     ``dJ/dy`` for the batch, writes ``dJ/dparam`` into ``grads`` (overwriting, not
     accumulating) and returns ``dJ/dx``.  ``params`` and ``grads`` share their keys;
     ``buffers`` hold state that is not trained (BatchNorm's running statistics).
-    ``weight_names`` lists the params that the seeds' L2 term ``lambda ||W||^2`` covers.
+    ``weight_names`` lists the params that DD2424 lecture 4's L2 term ``lambda ||W||^2`` covers.
 
     ``sinkable`` lists the params whose gradient the layer can accumulate into a buffer it is
     handed instead: ``grad_sinks[name] = (buffer, alpha, beta)`` makes the next backward write

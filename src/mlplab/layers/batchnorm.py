@@ -84,7 +84,7 @@ class BatchNorm(Layer):
             dJ/ds_i = (v_b+eps)^(-1/2) / n * (n G_i - sum_j G_j - s_hat_i sum_j G_j s_hat_j)
                     = c * (g_i - dJ/dbeta / n - s_hat_i * dJ/dgamma / n),   c = gamma (v_b+eps)^(-1/2)
 
-        (the seeds' ``dJ/dv_b`` and ``dJ/dmu_b`` terms, summed).  In test mode the
+        (DD2424 lecture 4's ``dJ/dv_b`` and ``dJ/dmu_b`` terms, summed).  In test mode the
         statistics are constants and ``dJ/ds_i = c * g_i``.
         """
         xp = B.xp

@@ -16,7 +16,7 @@ from mlplab.validation import check_positive_int
 class Dense(Layer):
     """Fully-connected layer: ``y = x @ W.T + b`` for a batch ``x`` of shape ``(n, in)``.
 
-    ``W`` has shape ``(out, in)`` (the seeds' ``s = W x + b``, PyTorch's layout).
+    ``W`` has shape ``(out, in)`` (DD2424 lecture 4's ``s = W x + b``, PyTorch's layout).
     Backward, for the batch ``G = dJ/dy`` of shape ``(n, out)`` (DD2424 lecture 4):
 
         dJ/dW = G^T x        dJ/db = G^T 1_n        dJ/dx = G W
