@@ -20,6 +20,12 @@ DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 NAMES = ("fashion-mnist", "mnist", "mnist-5k", "digits", "spirals", "moons", "circles", "gaussian")
+DIGITS = tuple(str(d) for d in range(10))
+# What each label means, for reports (confusion matrices, galleries); Fashion-MNIST's from Xiao et al. 2017.
+CLASS_NAMES = {"fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                                 "Bag", "Ankle boot"),
+               "mnist": DIGITS, "mnist-5k": DIGITS, "digits": DIGITS}
+IMAGE_SHAPES = {"fashion-mnist": (28, 28), "mnist": (28, 28), "mnist-5k": (28, 28), "digits": (8, 8)}
 
 
 @dataclass
@@ -32,6 +38,8 @@ class Dataset:
     X_test: np.ndarray
     y_test: np.ndarray
     pixel_max: float | None = None     # 255 for 8-bit images: "scale" divides by it
+    class_names: tuple[str, ...] | None = None      # label i means class_names[i]; None: the labels are the names
+    image_shape: tuple[int, int] | None = None      # (rows, cols) when each row of X is an image
 
     @property
     def n_features(self) -> int:
@@ -40,6 +48,11 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return int(max(self.y_train.max(initial=0), self.y_test.max(initial=0))) + 1
+
+    def label_names(self) -> list[str]:
+        """A printable name for each class ``0..n_classes-1``: ``class_names``, else the label itself."""
+        names = list(self.class_names or ())
+        return [names[i] if i < len(names) else str(i) for i in range(self.n_classes)]
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -89,7 +102,8 @@ def load_idx_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Da
     folder = find_idx_folder(name, data_dir)
     X_train, y_train = load_idx_pair(*(_idx_file(folder, s) for s in IDX_FILES["train"]))
     X_test, y_test = load_idx_pair(*(_idx_file(folder, s) for s in IDX_FILES["test"]))
-    return Dataset(name, X_train, y_train, X_test, y_test, pixel_max=255.0)
+    return Dataset(name, X_train, y_train, X_test, y_test, pixel_max=255.0, class_names=CLASS_NAMES.get(name),
+                   image_shape=IMAGE_SHAPES.get(name))
 
 
 def _package_file(package: str, *parts: str) -> Path:
@@ -122,7 +136,8 @@ def load_named(name: str, data_dir: str | os.PathLike | None = None, seed: int =
     else:
         raise ValueError(f"unknown data {name!r}; valid: {', '.join(NAMES)}, or a path to an .npz or .csv file")
     X_train, y_train, X_test, y_test = stratified_split(X, y, test_fraction, seed)
-    return Dataset(name, X_train, y_train, X_test, y_test, pixel_max=pixel_max)
+    return Dataset(name, X_train, y_train, X_test, y_test, pixel_max=pixel_max, class_names=CLASS_NAMES.get(name),
+                   image_shape=IMAGE_SHAPES.get(name))
 
 
 def load_file(path: str | os.PathLike, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
