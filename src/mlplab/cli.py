@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--epoch", type=int, help="the epoch of the per-layer statistics (default: the last one "
                                                    "every run recorded; 0: before training)")
 
+    diagnose = commands.add_parser("diagnose", help="what went wrong in a run: vanishing or exploding signals, "
+                                   "saturated or dead units, update sizes, overfitting, divergence; each finding "
+                                   "with its layers, numbers, the rule that fired and the lecture's remedy")
+    diagnose.add_argument("run_dir")
+    diagnose.add_argument("--json", action="store_true", help="print the findings as JSON records (as summary.json "
+                                                              "stores them)")
+
     commands.add_parser("recipes", help="list the shipped recipes (train --config NAME) and what each shows")
 
     ae = commands.add_parser("autoencoder", help="the deep autoencoder (pre-trained, fine-tuned) against PCA",
@@ -318,6 +325,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from mlplab.findings import diagnose_run
+    findings = diagnose_run(args.run_dir)
+    if args.json:
+        print(json.dumps([f.record() for f in findings], indent=1, ensure_ascii=False))
+        return 0
+    if not findings:
+        print(f"{args.run_dir}: no findings")
+        return 0
+    severe = sum(f.severe for f in findings)
+    print(f"{args.run_dir}: {len(findings)} finding{'s' * (len(findings) != 1)}, {severe} severe")
+    for finding in findings:
+        print(finding.headline())
+        for label, text in (("measured", finding.measured), ("threshold", finding.threshold),
+                            ("advice", finding.advice)):
+            print(textwrap.fill(text, 100, initial_indent=f"    {label + ':':11s}", subsequent_indent=" " * 15,
+                                break_on_hyphens=False))
+    return 0
+
+
 def _print_table(header: list[str], rows: list[list[Any]]) -> None:
     def cell(value: Any) -> str:
         if isinstance(value, float):
@@ -336,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
                 "report": cmd_report, "compare": cmd_compare, "recipes": cmd_recipes, "autoencoder": cmd_autoencoder,
+                "diagnose": cmd_diagnose,
                 "experiment": cmd_experiment, "sweep": cmd_sweep, "export": cmd_export}
     try:
         return handlers[args.command](args)

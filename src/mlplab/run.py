@@ -27,6 +27,7 @@ from mlplab import optim
 from mlplab.config import dumps_toml, validate
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
 from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
+from mlplab.findings import diagnose_run
 from mlplab.atomic import write_npz_atomic, write_text_atomic
 from mlplab.network import Sequential, default_init, load, mlp, save
 from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged
@@ -333,6 +334,7 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
         summary["val_accuracy"] = trainer.history[-1].get("val_accuracy")
     if pretrain_summary is not None:
         summary["pretrain"] = pretrain_summary
+    summary["findings"] = [f.record() for f in diagnose_run(out, summary)]     # read from the files just written
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     if config["report"]:
         from mlplab.report import write_report      # matplotlib is imported only here
@@ -353,6 +355,7 @@ def record_divergence(out: Path, err: TrainingDiverged, config: dict[str, Any]) 
     """Say in ``summary.json`` (and the report) where the loss blew up; the checkpoint is untouched."""
     summary = {"diverged": {"epoch": err.epoch, "step": err.step, "lr": err.lr, "loss": str(err.loss),
                             "message": str(err)}, "mlplab_version": mlplab.__version__}
+    summary["findings"] = [f.record() for f in diagnose_run(out, summary)]
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     if config["report"]:
         from mlplab.report import write_report
