@@ -38,3 +38,15 @@ def test_every_panel_shares_one_x_range_and_names_its_axes():
     texts = [t.get_text() for t in fig.axes[2].texts]
     assert texts == ["exact zeros: 50%\n(not in the bars)"]  # said in the panel whose zeros were taken out
     assert len(fig.axes[3].texts) == 0
+
+
+def test_a_deep_net_gets_one_row_per_layer_with_its_standard_deviation():
+    edges = np.linspace(-1.0, 1.0, 51)
+    stds = np.array([10.0 ** -k for k in range(10)])
+    rows = [HistogramRow("before training", np.ones((10, 50)), edges, stds=stds),
+            HistogramRow("epoch 3", np.ones((10, 50)), edges, stds=stds)]
+    fig = plot_histogram_grid(rows, [f"hidden {i + 1} (Tanh)" for i in range(10)], log_counts=False)
+    grid = np.array(fig.axes).reshape(10, 2)                   # rows: layers; columns: before, after
+    assert [ax.get_title() for ax in grid[0]] == ["before training", "epoch 3"]
+    assert grid[6, 0].get_ylabel().startswith("hidden 7 (Tanh)")
+    assert [t.get_text() for t in grid[6, 1].texts] == ["std 1e-06"]   # a collapsed layer says how far

@@ -20,6 +20,7 @@ from mlplab.report.common import layer_colors, pyplot
 
 X_LABELS = {"act": "output value", "pre": "input value (pre-activation)", "act_grad": "dJ/dh (non-zero)",
             "dW": "dJ/dW (non-zero)"}
+WIDE = 6              # more layers than this: one row per layer
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class HistogramRow:
     counts: np.ndarray
     edges: np.ndarray
     zeros: np.ndarray | None = None
+    stds: np.ndarray | None = None          # each layer's standard deviation (zeros included), to write in its panel
 
 
 def without_zeros(counts: np.ndarray, edges: np.ndarray, zero_fraction: float) -> np.ndarray:
@@ -63,8 +65,9 @@ def histogram_rows(diag: Diagnostics, quantity: str) -> list[HistogramRow]:
             else:
                 zeros = None
         epoch = diag.epochs[r]
+        stds = diag.arrays.get(f"{quantity}/std")
         rows.append(HistogramRow("before training" if r == 0 and epoch == 0 else f"epoch {epoch}",
-                                 counts, edges, zeros))
+                                 counts, edges, zeros, None if stds is None else np.asarray(stds[r], dtype=np.float64)))
     return rows
 
 
@@ -80,35 +83,53 @@ def plot_histogram_grid(rows: Sequence[HistogramRow | tuple[str, Any, Any]], col
     """A grid of histograms, one panel per layer (``columns``) and record (``rows``), all on one x-range.
 
     ``rows`` holds :class:`HistogramRow` (or ``(label, counts (layers, bins), edges)``).  Each layer keeps
-    its colour from the report's depth colormap; a panel whose zeros were taken out says their share."""
+    its colour from the report's depth colormap; a panel says the values' standard deviation when known
+    (a collapsed layer's spike looks the same at 1e-3 and at 1e-6) and the share of zeros taken out.
+    Past ``WIDE`` layers the grid turns: one row per layer, the records side by side, so that a deep
+    net's panels stay legible instead of shrinking to slivers."""
     from matplotlib.ticker import MaxNLocator
     plt = pyplot()
     rows = [row if isinstance(row, HistogramRow) else HistogramRow(*row) for row in rows]
     lo = min(float(row.edges[0]) for row in rows)
     hi = max(float(row.edges[-1]) for row in rows)
-    fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.0 * len(columns) + 1.2, 2.1 * len(rows) + 0.5),
-                             squeeze=False, sharex=True)
+    turned = len(columns) > WIDE
+    shape = (len(columns), len(rows)) if turned else (len(rows), len(columns))
+    size = (3.2 * len(rows) + 1.6, 1.45 * len(columns) + 0.6) if turned else \
+        (2.0 * len(columns) + 1.2, 2.1 * len(rows) + 0.5)
+    fig, axes = plt.subplots(*shape, figsize=size, squeeze=False, sharex=True)
     colors = layer_colors(len(columns))
+    count_label = "count" + (" (log)" if log_counts else "")
     for r, row in enumerate(rows):
         for c, title in enumerate(columns):
-            ax = axes[r, c]
+            ax = axes[c, r] if turned else axes[r, c]
             ax.stairs(row.counts[c], row.edges, fill=True, color=colors[c], alpha=0.8)
             if log_counts and row.counts[c].any():
                 ax.set_yscale("log")
+            notes = [] if row.stds is None or not np.isfinite(row.stds[c]) else [f"std {row.stds[c]:.2g}"]
             if row.zeros is not None and row.zeros[c] > 0:
-                ax.text(0.97, 0.93, f"exact zeros: {row.zeros[c]:.0%}\n(not in the bars)", transform=ax.transAxes,
-                        ha="right", va="top", fontsize=7, bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+                notes.append(f"exact zeros: {row.zeros[c]:.0%}\n(not in the bars)")
+            if notes:
+                ax.text(0.97, 0.93, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize=7,
+                        bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
             if not row.counts[c].any():
                 ax.text(0.5, 0.5, "no non-zero values", transform=ax.transAxes, ha="center", va="center", fontsize=7)
             ax.tick_params(labelsize=7)
             ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))   # tiny gradients stay legible
-            if r == 0:
-                ax.set_title(title, fontsize=8)
-            if c == 0:
-                ax.set_ylabel(f"{row.label}\ncount" + (" (log)" if log_counts else ""), fontsize=8)
-            if r == len(rows) - 1:
-                ax.set_xlabel(xlabel, fontsize=8)
+            if turned:
+                if c == 0:
+                    ax.set_title(row.label, fontsize=9)
+                if r == 0:
+                    ax.set_ylabel(f"{title}\n{count_label}", fontsize=7)
+                if c == len(columns) - 1:
+                    ax.set_xlabel(xlabel, fontsize=8)
+            else:
+                if r == 0:
+                    ax.set_title(title, fontsize=8)
+                if c == 0:
+                    ax.set_ylabel(f"{row.label}\n{count_label}", fontsize=8)
+                if r == len(rows) - 1:
+                    ax.set_xlabel(xlabel, fontsize=8)
     axes[0, 0].set_xlim(lo, hi)                 # shared by every panel (sharex)
     fig.tight_layout()
     return fig

@@ -5,7 +5,7 @@ the customary band: a ratio near 1e-3 is the rule of thumb of Karpathy's CS231n 
 Networks Part 3"); the band 1e-4..1e-2 is one decade either side.  Far below it a layer barely
 moves; far above, its weights are rewritten every few steps.  An update taken at a learning rate of
 (practically) 0, the last steps of a cosine schedule, measures the schedule and not the layer, and
-would squash the axis by orders of magnitude: such records are left out.
+would squash the axis by orders of magnitude: records at a rate below 1% of the run's peak are left out.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from mlplab.report.common import layer_colors, legend_beside, pyplot
 
 RATIO_BAND = (1e-4, 1e-2)
 RATIO_TARGET = 1e-3
-NEGLIGIBLE_LR = 1e-3          # a rate below this share of the run's peak counts as 0
+# A rate below this share of the run's peak counts as 0: a cosine schedule's last update runs at
+# (pi / T)^2 / 4 of the peak for T updates, under 1% from T = 16 on, and its ratio says only that.
+NEGLIGIBLE_LR = 1e-2
 
 
 def _names(layers: list[dict[str, Any]]) -> list[str]:

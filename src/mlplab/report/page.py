@@ -163,9 +163,9 @@ def inside_figures(run: RunInputs) -> list[Figure]:
         has_zeros = bool(np.nan_to_num(diag.arrays["act/zero_fraction"][[0, -1]]).any())
         figures += [
             Figure("activations", histograms.plot_histograms(diag, "act", log_counts=False),
-                   f"Each layer's output on the probe batch before training (top) and at epoch {last} (bottom), on one "
-                   "x-range: look for panels narrowing layer after layer (vanishing activations) or piling up at "
-                   "the ends (saturation)." + (" Exact zeros are left out of the bars and their share is written "
+                   f"Each layer's output on the probe batch before training and at epoch {last}, on one x-range, with "
+                   "its standard deviation: look for panels narrowing layer after layer (vanishing activations) or "
+                   "piling up at the ends (saturation)." + (" Exact zeros are left out of the bars and their share is written "
                                                "in the panel (DD2424 lecture 4 plots the non-zero activations)."
                                                if has_zeros else "")),
             Figure("gradients", histograms.plot_histograms(diag, "act_grad", log_counts=True),
@@ -193,7 +193,7 @@ def inside_figures(run: RunInputs) -> list[Figure]:
                    "The size of one update relative to the weights, ||update||/||W||, per weight layer (log scale); "
                    "the dotted line is 1e-3, the rule of thumb of Karpathy's CS231n notes, shaded a decade either "
                    "side: look for layers far below the band (they barely learn) or above it (too large a rate)."
-                   + (" Updates taken at a learning rate of practically 0 (below 1/1000 of the peak, the end of a "
+                   + (" Updates taken at a learning rate of practically 0 (below 1/100 of the peak, the end of a "
                       "cosine schedule) are left out: they measure the schedule, not the layer." if left_out else "")),
         ]
     return figures
