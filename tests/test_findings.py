@@ -206,3 +206,6 @@ def test_mlplab_diagnose_prints_findings_json_and_refuses_a_folder_that_is_not_a
         refused = diagnose_command(folder)
         assert refused.returncode == 2 and refused.stdout == ""
         assert refused.stderr.count("\n") == 1 and "is not an mlplab run folder" in refused.stderr, refused.stderr
+    (tmp_path / "fine" / "summary.json").write_text("{half a summ")
+    broken = diagnose_command(tmp_path / "fine")
+    assert broken.returncode == 2 and broken.stderr.count("\n") == 1 and "summary.json' is not JSON" in broken.stderr

@@ -163,9 +163,12 @@ def _share(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+STATISTICS = ("act/std", "act/mean", "act/saturated", "act/dead", "act_grad/norm")   # what the layer rules read
+
+
 @dataclass
 class _Record:
-    """The per-activation-layer statistics of one diagnostics record."""
+    """The per-activation-layer statistics of one diagnostics record (:data:`STATISTICS`, in order)."""
 
     names: list[str]
     types: list[str]
@@ -180,14 +183,14 @@ class _Record:
         layers = found.index["activation_layers"]
         a = found.arrays
         return cls([short_name(layer_name(e)) for e in layers], [e["type"] for e in layers],
-                   *(np.asarray(a[q][r], dtype=np.float64) for q in
-                     ("act/std", "act/mean", "act/saturated", "act/dead", "act_grad/norm")))
+                   *(np.asarray(a[q][r], dtype=np.float64) for q in STATISTICS))
 
 
 def _layer_findings(found: Diagnostics) -> list[Finding]:
     """The per-layer rules, on the last record (and, for comparison, the one before training)."""
-    if not found.index["records"] or not found.index["activation_layers"]:
-        return []
+    if not (found.index["records"] and found.index["activation_layers"]
+            and all(q in found.arrays for q in STATISTICS)):
+        return []                                  # nothing recorded, or a format without these statistics
     last, first = _Record.of(found, len(found.index["records"]) - 1), _Record.of(found, 0)
     epoch = found.index["records"][-1]["epoch"]
     when = f"after epoch {epoch}" if epoch else "before training"
@@ -363,7 +366,7 @@ def read_history(path: str | os.PathLike) -> list[dict[str, Any]]:
     def number(text: str) -> float:
         try:
             return float(text)
-        except ValueError:
+        except (TypeError, ValueError):           # an empty cell, or a row cut short
             return math.nan
     with open(path, newline="") as f:
         rows = [{key: number(value) for key, value in row.items()} for row in csv.DictReader(f)]
@@ -384,7 +387,10 @@ def diagnose_run(run_dir: str | os.PathLike, summary: dict[str, Any] | None = No
                                 f"(no config.toml, metrics.csv or summary.json)")
     if summary is None:
         path = run_dir / "summary.json"
-        summary = json.loads(path.read_text()) if path.is_file() else {}
+        try:
+            summary = json.loads(path.read_text()) if path.is_file() else {}
+        except json.JSONDecodeError as err:
+            raise ValueError(f"summary {str(path)!r} is not JSON ({err})") from None
     history = read_history(run_dir / "metrics.csv") if (run_dir / "metrics.csv").is_file() else []
     diagnostics = read_diagnostics(run_dir) if (run_dir / "diagnostics.json").is_file() else None
     return diagnose(diagnostics, history, summary)
