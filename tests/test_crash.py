@@ -21,8 +21,8 @@ from mlplab.network import read_npz
 from mlplab.train import Callback, Trainer, TrainingInterrupted
 
 # ~200 updates an epoch, 6 epochs: a couple of seconds, so a kill lands mid-epoch, mid-write or mid-probe
-TRAIN = ["--hidden", "128,128", "--epochs", "6", "--batch-size", "20", "--dropout", "0.2", "--lr", "0.02",
-         "--diagnostics", "every=1,probe=200", "--no-report", "--quiet", "--val-fraction", "0.1"]
+TRAIN = ["--hidden", "128,128", "--epochs", "6", "--batch-size", "20", "--batchnorm", "--dropout", "0.2",
+         "--lr", "0.02", "--diagnostics", "every=1,probe=200", "--no-report", "--quiet", "--val-fraction", "0.1"]
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +190,7 @@ def tiny_disk(tmpfs):
 def test_a_full_disk_keeps_the_previous_checkpoint_and_says_which_file(tiny_disk, data_file):
     out = tiny_disk / "run"
     result = subprocess.run(_command("--data", str(data_file), "--hidden", "256,256", "--epochs", "3",
+                                     "--batchnorm", "--dropout", "0.2",   # the checkpoint holds BN and dropout state
                                      "--batch-size", "100", "--diagnostics", "off", "--no-report", "--quiet",
                                      "--out", str(out)), capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr
