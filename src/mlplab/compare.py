@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from mlplab.atomic import write_text_atomic
-from mlplab.diagnostics import Diagnostics, layer_name, read_diagnostics
+from mlplab.diagnostics import Diagnostics, read_diagnostics
+from mlplab.findings import ORDER, SEVERE as SEVERE_CODES
 from mlplab.naming import layer_range, short_name
 from mlplab.report import pyplot, read_metrics
 
 MIN_RUNS, MAX_RUNS = 2, 8
 NOT_COMPARED = ("out",)          # where a run was written is not a difference between the runs
-# the codes that mean a run is broken, listed first, in the order mlplab diagnose lists them (mlplab.findings)
-SEVERE = ("diverged", "dead-units", "saturation", "vanishing-activations", "exploding-activations",
-          "vanishing-gradients", "exploding-gradients")
+# the codes that mean a run is broken, listed first, in the order mlplab diagnose lists them
+SEVERE = tuple(code for code in ORDER if code in SEVERE_CODES)
 # (key in a Diagnostics.table row, title, what to look for) for the per-layer table
 LAYER_STATS = (
     ("act_std", "activation std", "falls layer after layer when activations vanish, grows when they explode "
