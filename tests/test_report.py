@@ -56,8 +56,8 @@ def digits_run(tmp_path_factory) -> Path:
     """A ReLU net on the 8x8 digits (image data, ten classes), cosine rate down to 0, its report written
     with two known findings in place of the diagnosis."""
     out = tmp_path_factory.mktemp("digits")
-    train_run(resolve({}, {"data": "digits", "hidden": "32,16", "epochs": 3, "batch_size": 20, "report": False, "out": str(out)}),
-              progress=False)
+    train_run(resolve({}, {"data": "digits", "hidden": "32,16", "epochs": 3, "batch_size": 20, "report": False,
+                           "out": str(out)}), progress=False)
     stub = types.ModuleType("mlplab.findings")
     stub.SEVERE, stub.diagnose_run = frozenset({"dead-units"}), lambda run_dir: STUB_FINDINGS
     with pytest.MonkeyPatch.context() as patch:
@@ -214,3 +214,13 @@ def test_the_report_renders_in_a_real_browser(digits_run, tmp_path):
     assert pixels.shape[0] > 3000 and pixels.std() > 0.05               # a tall page with pictures on it
     if os.environ.get("MLPLAB_KEEP_SCREENSHOT"):                        # to look at it yourself
         shutil.copy(screenshot, os.environ["MLPLAB_KEEP_SCREENSHOT"])
+
+
+def test_report_sections_give_a_notebook_the_same_figures(spirals_run):
+    from mlplab.report import report_sections
+    sections = report_sections(spirals_run)
+    page = (spirals_run / "report.html").read_text()
+    assert [f.name for _, figures in sections for f in figures] == [name for name, _ in _figures(page)]
+    assert all(type(f.figure).__name__ == "Figure" and f.caption for _, figures in sections for f in figures)
+    from mlplab.report import pyplot
+    pyplot().close("all")

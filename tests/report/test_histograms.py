@@ -50,3 +50,9 @@ def test_a_deep_net_gets_one_row_per_layer_with_its_standard_deviation():
     assert [ax.get_title() for ax in grid[0]] == ["before training", "epoch 3"]
     assert grid[6, 0].get_ylabel().startswith("hidden 7 (Tanh)")
     assert [t.get_text() for t in grid[6, 1].texts] == ["std 1e-06"]   # a collapsed layer says how far
+
+
+def test_panels_of_an_old_run_keep_their_fallback_name():
+    from mlplab.report.histograms import panel_title
+    assert panel_title({"index": 1, "type": "ReLU", "name": "hidden 1: Dense 4→4, ReLU"}) == "hidden 1 (ReLU)"
+    assert panel_title({"index": 6, "type": "ReLU"}) == "layer 6 (ReLU)"

@@ -24,10 +24,11 @@ from mlplab.report.histograms import plot_histogram_grid, plot_histograms
 from mlplab.report.inputs import RunInputs
 from mlplab.report.over_training import (plot_fractions, plot_gradient_norms, plot_percentiles,
                                          plot_update_ratios)
-from mlplab.report.page import write_report
+from mlplab.report.page import Figure, report_sections, write_report
 
-__all__ = ["write_report", "pyplot", "read_metrics", "save_figure", "figure_png", "layer_colors", "FIGURE_DPI",
-           "RunInputs", "best_epoch", "plot_curves", "plot_learning_rate", "plot_pretraining", "plot_histograms",
-           "plot_histogram_grid", "plot_percentiles", "plot_fractions", "plot_gradient_norms", "plot_update_ratios",
+__all__ = ["write_report", "report_sections", "Figure", "pyplot", "read_metrics", "save_figure", "figure_png",
+           "layer_colors", "FIGURE_DPI", "RunInputs", "best_epoch", "plot_curves", "plot_learning_rate",
+           "plot_pretraining", "plot_histograms", "plot_histogram_grid", "plot_percentiles", "plot_fractions",
+           "plot_gradient_norms", "plot_update_ratios",
            "TestPredictions", "confusion_matrix", "per_class_accuracy", "plot_confusion_matrix",
            "plot_per_class_accuracy", "plot_misclassified", "plot_first_layer_weights", "plot_decision_regions"]

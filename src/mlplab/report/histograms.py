@@ -71,10 +71,16 @@ def histogram_rows(diag: Diagnostics, quantity: str) -> list[HistogramRow]:
     return rows
 
 
+def panel_title(layer: dict[str, Any]) -> str:
+    """"hidden 2 (ReLU)"; a run recorded before layers had names keeps its fallback "layer 6 (ReLU)"."""
+    name = layer_name(layer)
+    return f"{short_name(name)} ({layer['type']})" if ":" in name else name
+
+
 def plot_histograms(diag: Diagnostics, quantity: str, log_counts: bool) -> Any:
     """The per-layer histograms of ``quantity`` before training and at the last record."""
     layers = diag.index["weight_layers" if quantity == "dW" else "activation_layers"]
-    titles = [f"{short_name(layer_name(layer))} ({layer['type']})" for layer in layers]
+    titles = [panel_title(layer) for layer in layers]
     return plot_histogram_grid(histogram_rows(diag, quantity), titles, log_counts, X_LABELS.get(quantity, "value"))
 
 

@@ -29,13 +29,18 @@ def _names(layers: list[dict[str, Any]]) -> list[str]:
     return [short_name(layer_name(layer)) for layer in layers]
 
 
-def plot_percentiles(diag: Diagnostics) -> Any:
-    """The 15/50/85th percentiles of each activation layer's input over training, one panel per layer."""
+def plot_percentiles(diag: Diagnostics, per_row: int = 5) -> Any:
+    """The 15/50/85th percentiles of each activation layer's input over training, one panel per layer,
+    ``per_row`` panels to a row (a deep net wraps instead of shrinking)."""
     plt = pyplot()
     layers = diag.index["activation_layers"]
-    fig, axes = plt.subplots(1, len(layers), figsize=(2.3 * len(layers) + 1.2, 2.9), squeeze=False)
+    cols = min(per_row, len(layers))
+    rows = -(-len(layers) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.3 * cols + 1.2, 2.6 * rows + 0.3), squeeze=False)
+    for ax in axes.ravel()[len(layers):]:
+        ax.set_visible(False)                      # the unused end of the last row
     for col, (layer, name, color) in enumerate(zip(layers, _names(layers), layer_colors(len(layers)))):
-        ax = axes[0, col]
+        ax = axes.ravel()[col]
         p15, p50, p85 = (diag.arrays[f"pre/{q}"][:, col] for q in ("p15", "p50", "p85"))
         if np.isnan(p50).all():          # maxout has no single pre-activation
             ax.text(0.5, 0.5, "no single input\n(maxout)", ha="center", va="center", transform=ax.transAxes)
@@ -44,8 +49,10 @@ def plot_percentiles(diag: Diagnostics) -> Any:
         ax.set_title(f"{name} ({layer['type']}) input", fontsize=8)
         ax.set_xlabel("epoch", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
         ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("pre-activation value", fontsize=8)
+        if col % cols == 0:
+            ax.set_ylabel("pre-activation value", fontsize=8)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -9,12 +9,11 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from mlplab.atomic import write_text_atomic
-from mlplab.diagnostics import layer_name
 from mlplab.naming import block_names, short_name
 from mlplab.report import classifier, curves, histograms, over_training
 from mlplab.report.common import save_figure
@@ -48,14 +47,25 @@ class Figure:
     caption: str
 
 
+def report_sections(run_dir: str | os.PathLike) -> list[tuple[str, list[Figure]]]:
+    """The report's figures, by section (``[(title, [Figure(name, figure, caption), ...]), ...]``), for
+    a notebook to show without writing anything."""
+    run = RunInputs.read(Path(run_dir))
+    return _sections(run, curves.best_epoch(run.history))
+
+
+def _sections(run: RunInputs, best: curves.BestEpoch | None) -> list[tuple[str, list[Figure]]]:
+    return [("Training", training_figures(run, best)), ("The test set", test_set_figures(run)),
+            ("Inside the network", inside_figures(run))]
+
+
 def write_report(run_dir: str | os.PathLike) -> Path:
     """Draw the figures of a run into ``run_dir/figures`` and write ``run_dir/report.html``."""
     run = RunInputs.read(Path(run_dir))
     figures_dir = run.run_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     best = curves.best_epoch(run.history)
-    sections = [("Training", training_figures(run, best)), ("The test set", test_set_figures(run)),
-                ("Inside the network", inside_figures(run))]
+    sections = _sections(run, best)
     body = []
     for title, figures in sections:
         blocks = [_figure_html(figure, figures_dir) for figure in figures]
@@ -142,7 +152,8 @@ def test_set_figures(run: RunInputs) -> list[Figure]:
             figures.append(Figure("first-layer-weights", classifier.plot_first_layer_weights(W, shape, name),
                                   f"The incoming weights of {units} {name} units drawn as {shape[0]}x{shape[1]} "
                                   "images (red: the unit is excited by ink there, blue: inhibited; each unit on its "
-                                  "own scale): look for strokes and blobs; plain noise means the layer learned little."))
+                                  "own scale): look for strokes and blobs; plain noise means the layer learned "
+                                  "little."))
     if net.in_features == 2:
         figures.append(Figure("decision-regions",
                               classifier.plot_decision_regions(net, pre, dataset.X_test, dataset.y_test,
@@ -165,9 +176,9 @@ def inside_figures(run: RunInputs) -> list[Figure]:
             Figure("activations", histograms.plot_histograms(diag, "act", log_counts=False),
                    f"Each layer's output on the probe batch before training and at epoch {last}, on one x-range, with "
                    "its standard deviation: look for panels narrowing layer after layer (vanishing activations) or "
-                   "piling up at the ends (saturation)." + (" Exact zeros are left out of the bars and their share is written "
-                                               "in the panel (DD2424 lecture 4 plots the non-zero activations)."
-                                               if has_zeros else "")),
+                   "piling up at the ends (saturation)." + (" Exact zeros are left out of the bars and their share is "
+                                                            "written in the panel (DD2424 lecture 4 plots the non-zero "
+                                                            "activations)." if has_zeros else "")),
             Figure("gradients", histograms.plot_histograms(diag, "act_grad", log_counts=True),
                    "The non-zero gradients dJ/dh at each layer's output (counts on a log scale, one x-range): look "
                    "for panels that narrow towards hidden 1 (vanishing gradients) or widen (exploding ones)."),

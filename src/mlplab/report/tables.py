@@ -39,7 +39,8 @@ def model_summary_rows(net: Any) -> list[dict[str, Any]]:
         rows.append({"index": i, "block": name, "layer": type(layer).__name__,
                      "shape": f"(batch, {width})" if width is not None else "?",
                      "params": int(sum(int(np.size(p)) for p in layer.params.values())),
-                     "param_shapes": ", ".join(f"{k} {'×'.join(map(str, np.shape(v)))}" for k, v in layer.params.items()),
+                     "param_shapes": ", ".join(f"{k} {'×'.join(map(str, np.shape(v)))}"
+                                               for k, v in layer.params.items()),
                      "buffers": int(sum(int(np.size(b)) for b in layer.buffers.values()))})
     return rows
 
@@ -97,6 +98,6 @@ def layer_table(diag: Diagnostics, epoch: int | None = None) -> str:
                if any(key in row and row[key] == row[key] for row in rows) and (relu or key != "act_dead")]
     head = "<th>block</th>" + "".join(f"<th title='{html.escape(tip)}'>{title}</th>" for _, title, tip in columns)
     body = "".join(f"<tr><td class='block' title='{html.escape(short_name(row['name']))}'>{html.escape(row['name'])}"
-                   "</td>" + "".join(f"<td>{format_value(row[key]) if key in row else ''}</td>" for key, _, _ in columns)
-                   + "</tr>" for row in rows)
+                   "</td>" + "".join(f"<td>{format_value(row[key]) if key in row else ''}</td>"
+                                     for key, _, _ in columns) + "</tr>" for row in rows)
     return f"<table class='layers' id='layer-table'><tr>{head}</tr>{body}</table>"
