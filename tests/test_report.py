@@ -116,6 +116,7 @@ def test_the_digits_report_has_the_classifier_figures_and_the_model_summary(digi
     assert ">saturated<" not in page and "Exact zeros are left out of the bars" in figures["activations"]
     # the default cosine schedule ends at ~0: the last record's update ratio is left out, and the caption says why
     assert "Updates taken at a learning rate of practically 0" in figures["update-ratios"]
+    assert "they say nothing about the layers" in page and "e-0" in page.split("(lr≈0)")[0][-12:]
     order = [page.index(f"<td class='block' title='{name}'>") for name in ("hidden 1", "hidden 2", "output")]
     assert order == sorted(order)                                         # the per-layer table in network order
 

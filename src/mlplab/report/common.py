@@ -67,13 +67,3 @@ def save_figure(fig: Any, path: Path, tight: bool = False) -> bytes:
     data = figure_png(fig, tight)
     Path(path).write_bytes(data)
     return data
-
-
-def empty_figure(message: str, title: str) -> Any:
-    """A figure that says why there is nothing to plot (never an empty pair of axes)."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 1.2))
-    ax.axis("off")
-    ax.set_title(title)
-    ax.text(0.5, 0.4, message, ha="center", va="center", transform=ax.transAxes)
-    return fig

@@ -253,6 +253,9 @@ def _layer_section(run: RunInputs) -> str:
     if diag is None:
         return ""
     last = diag.index["records"][-1]
+    near_zero = not over_training.kept_records(run.record_learning_rates())[-1]
+    note = (" The update/weight ratios of this record come from an update at a learning rate of practically 0 "
+            "(the end of the schedule): they say nothing about the layers." if near_zero else "")
     return (f"<h2>Per layer at epoch {last['epoch']}</h2><p>Probe batch of {diag.index['probe_size']} training "
             f"examples, blocks in network order (<code>mlplab inspect</code> shows any recorded epoch; hover a "
-            f"column's title for what it measures).</p>{layer_table(diag)}")
+            f"column's title for what it measures).{note}</p>{layer_table(diag, rate_near_zero=near_zero)}")

@@ -90,14 +90,19 @@ def block_rows(diag: Diagnostics, epoch: int | None = None) -> list[dict[str, An
     return sorted(merged.values(), key=lambda r: r["layer"])
 
 
-def layer_table(diag: Diagnostics, epoch: int | None = None) -> str:
-    """One row per block in network order, named in full; a column none of the blocks defines is left out."""
+def layer_table(diag: Diagnostics, epoch: int | None = None, rate_near_zero: bool = False) -> str:
+    """One row per block in network order, named in full; a column none of the blocks defines is left out.
+    ``rate_near_zero``: the record's update was taken at a learning rate of practically 0 (the end of a
+    cosine schedule), so its update/weight ratios are marked as saying nothing about the layers."""
     rows = block_rows(diag, epoch)
     relu = any(row.get("activation") == "ReLU" for row in rows)     # only a ReLU outputs exact zeros for a batch
     columns = [(key, title, tip) for key, title, tip in LAYER_COLUMNS
                if any(key in row and row[key] == row[key] for row in rows) and (relu or key != "act_dead")]
     head = "<th>block</th>" + "".join(f"<th title='{html.escape(tip)}'>{title}</th>" for _, title, tip in columns)
+    def cell(row: dict[str, Any], key: str) -> str:
+        text = format_value(row[key]) if key in row else ""
+        return f"{text} (lr≈0)" if text and key == "update_ratio" and rate_near_zero else text
+
     body = "".join(f"<tr><td class='block' title='{html.escape(short_name(row['name']))}'>{html.escape(row['name'])}"
-                   "</td>" + "".join(f"<td>{format_value(row[key]) if key in row else ''}</td>"
-                                     for key, _, _ in columns) + "</tr>" for row in rows)
+                   "</td>" + "".join(f"<td>{cell(row, key)}</td>" for key, _, _ in columns) + "</tr>" for row in rows)
     return f"<table class='layers' id='layer-table'><tr>{head}</tr>{body}</table>"
