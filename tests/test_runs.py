@@ -36,16 +36,6 @@ def test_train_returns_the_run_it_wrote(run):
     assert f"test accuracy {run.summary['test_accuracy']:.4f}" in repr(run)
 
 
-def test_the_model_is_the_trained_one(run):
-    from mlplab.data import Preprocessor, load_dataset
-    from mlplab.network import read_npz
-    from mlplab.train import accuracy
-    data = load_dataset("digits", None, seed=2)
-    pre = Preprocessor.from_arrays(read_npz(run.path / "preprocess.npz", "preprocessing file"))
-    assert accuracy(run.model, pre.transform(data.X_test, "float32"), data.y_test) == \
-        pytest.approx(run.summary["test_accuracy"], abs=1e-12)
-
-
 def test_layer_table_has_one_row_per_block_in_order(run):
     diag = read_diagnostics(run.path)
     table = run.layer_table(0)
@@ -110,3 +100,11 @@ def test_progress_in_a_jupyter_kernel(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: None))
     assert not in_notebook()                                     # IPython imported, but no kernel (a terminal)
     np.testing.assert_equal(ProgressBar(10, enabled=False).enabled, False)
+
+
+def test_predict_applies_the_runs_preprocessing(run):
+    from mlplab.data import load_dataset
+    data = load_dataset("digits", None, seed=2)
+    predicted = run.predict(data.X_test, batch_size=100)         # raw 0..16 pixel values, in batches
+    assert predicted.shape == data.y_test.shape and predicted.dtype == np.int64
+    assert float((predicted == data.y_test).mean()) == pytest.approx(run.summary["test_accuracy"], abs=1e-12)

@@ -17,10 +17,13 @@ import csv
 import html
 import json
 import os
+import sys
 import warnings
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+import numpy as np
 
 from mlplab.diagnostics import Diagnostics, read_diagnostics
 from mlplab.naming import short_name
@@ -29,7 +32,35 @@ from mlplab.naming import short_name
 LAYER_COLUMNS = (("pre_std", "pre-activation std"), ("act_mean", "activation mean"), ("act_std", "activation std"),
                  ("act_zero_fraction", "zeros"), ("act_dead", "dead units"), ("act_saturated", "saturated"),
                  ("grad_norm", "‖dJ/dh‖"), ("dW_norm", "‖dJ/dW‖"), ("update_ratio", "update/weight"))
+T = TypeVar("T")
 IFRAME_HEIGHT = 900            # px; the page resizes it to its content where the notebook runs scripts
+
+
+def kept_backend(call: Callable[[], T]) -> T:
+    """``call()``, leaving a Jupyter kernel's matplotlib backend as it was.
+
+    The report draws on the file-only Agg backend, which it selects; in a kernel that would stop
+    figures from showing inline for the rest of the notebook.  So, in a kernel only, the backend is
+    put back afterwards (the inline one through IPython's ``enable_matplotlib``, as ``%matplotlib
+    inline`` does, which also registers the figure display), and a figure returned is taken out of
+    pyplot's list, so that it shows once, as the cell's value."""
+    from mlplab.run import in_notebook
+    if not in_notebook():
+        return call()
+    import matplotlib
+    import matplotlib.pyplot as plt
+    backend = matplotlib.get_backend()
+    try:
+        result = call()
+    finally:
+        if matplotlib.get_backend() != backend:
+            if backend in ("inline", "module://matplotlib_inline.backend_inline"):
+                sys.modules["IPython"].get_ipython().enable_matplotlib("inline")
+            else:
+                plt.switch_backend(backend)
+    if isinstance(result, matplotlib.figure.Figure):
+        plt.close(result)
+    return result
 
 
 class LayerTable(list):
@@ -91,7 +122,7 @@ class Run:
             raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(KEYS)}")
         resolved = resolve(file_values, keys)
         try:
-            train_run(resolved, progress=progress, overwrite=overwrite)
+            kept_backend(lambda: train_run(resolved, progress=progress, overwrite=overwrite))
         except TrainingDiverged as err:
             warnings.warn(f"training stopped: {err}", RuntimeWarning, stacklevel=2)
         return cls(resolved["out"])
@@ -145,6 +176,22 @@ class Run:
                 return load(path)
         raise FileNotFoundError(f"run {str(self.path)!r} holds no model.npz and no checkpoint")
 
+    @cached_property
+    def preprocessor(self) -> Any:
+        """The preprocessing fitted on the run's training data (``preprocess.npz``)."""
+        from mlplab.data import Preprocessor
+        from mlplab.network import read_npz
+        return Preprocessor.from_arrays(read_npz(self.path / "preprocess.npz", "preprocessing file"))
+
+    def predict(self, X: Any, batch_size: int = 2000) -> np.ndarray:
+        """The model's classes for raw features ``X`` (as the dataset holds them: the run's
+        preprocessing is applied first, in the model's dtype), computed ``batch_size`` rows at a time."""
+        from mlplab import backend as B
+        model, X = self.model, np.asarray(X)
+        return np.array([label for start in range(0, X.shape[0], batch_size) for label in B.to_numpy(
+            model.forward(self.preprocessor.transform(X[start:start + batch_size], model.dtype), train=False)
+        ).argmax(axis=1)], dtype=np.int64)
+
     @property
     def report_path(self) -> Path:
         return self.path / "report.html"
@@ -153,14 +200,14 @@ class Run:
         """``report.html``, written (:func:`mlplab.report.write_report`) if missing or ``rewrite``."""
         if rewrite or not self.report_path.is_file():
             from mlplab.report import write_report
-            write_report(self.path)
+            kept_backend(lambda: write_report(self.path))
         return self.report_path
 
     # -- figures (matplotlib Figures drawn by mlplab.report, as the report shows them) -----------
     def plot_curves(self) -> Any:
         """Loss and accuracy per epoch."""
         from mlplab.report import plot_curves
-        return plot_curves(self.history, self.summary.get("diverged"))
+        return kept_backend(lambda: plot_curves(self.history, self.summary.get("diverged")))
 
     def plot_histograms(self, quantity: str = "act", log_counts: bool | None = None) -> Any:
         """Per-layer histograms before training and at the last record: ``quantity`` is ``"act"``
@@ -169,18 +216,21 @@ class Run:
         from mlplab.report import plot_histograms
         if quantity not in QUANTITIES:
             raise ValueError(f"quantity {quantity!r}: valid: {', '.join(QUANTITIES)}")
-        return plot_histograms(self._recorded(), quantity, quantity in ("act_grad", "dW") if log_counts is None
-                               else log_counts)
+        log = quantity in ("act_grad", "dW") if log_counts is None else log_counts
+        diag = self._recorded()
+        return kept_backend(lambda: plot_histograms(diag, quantity, log))
 
     def plot_percentiles(self) -> Any:
         """The 15/50/85th percentiles of each layer's pre-activation over training."""
         from mlplab.report import plot_percentiles
-        return plot_percentiles(self._recorded())
+        diag = self._recorded()
+        return kept_backend(lambda: plot_percentiles(diag))
 
     def plot_gradient_norms(self) -> Any:
         """Each layer's gradient norm over training."""
         from mlplab.report import plot_gradient_norms
-        return plot_gradient_norms(self._recorded())
+        diag = self._recorded()
+        return kept_backend(lambda: plot_gradient_norms(diag))
 
     def _recorded(self) -> Diagnostics:
         diag = self.diagnostics
