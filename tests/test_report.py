@@ -106,7 +106,7 @@ def test_the_digits_report_has_the_classifier_figures_and_the_model_summary(digi
     for name in ("confusion-matrix", "per-class-accuracy", "misclassified", "first-layer-weights"):
         assert name in figures
     assert "decision-regions" not in figures                              # 64 inputs, not 2
-    assert "25 hidden 1 units drawn as 8x8 images" in figures["first-layer-weights"]
+    assert "What training changed in the incoming weights of 25 hidden 1 units" in figures["first-layer-weights"]
     net = load(digits_run / "model.npz")
     total = sum(int(np.size(p)) for p in net.params.values())
     assert total == 64 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10
@@ -225,3 +225,14 @@ def test_report_sections_give_a_notebook_the_same_figures(spirals_run):
     assert all(type(f.figure).__name__ == "Figure" and f.caption for _, figures in sections for f in figures)
     from mlplab.report import pyplot
     pyplot().close("all")
+
+
+def test_the_initial_weights_are_rebuilt_exactly_from_the_seed(tmp_path):
+    from mlplab.report import RunInputs
+    train_run(resolve({}, {"data": "moons", "hidden": "8", "epochs": 1, "lr": 1e-12, "momentum": 0.0,
+                           "diagnostics": "off", "report": False, "out": str(tmp_path)}), progress=False)
+    run = RunInputs.read(tmp_path)
+    trained, initial = run.network.layers[0].params["W"], run.initial_network().layers[0].params["W"]
+    assert np.linalg.norm(trained - initial) < 1e-9 * np.linalg.norm(initial)    # a rate of 1e-12 barely moves it
+    lsuv = RunInputs(tmp_path, {**run.config, "init": "lsuv"}, {}, [], [], None)
+    assert lsuv.initial_network() is None                       # data-driven: not rebuilt from the seed alone

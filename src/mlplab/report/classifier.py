@@ -131,10 +131,11 @@ def plot_misclassified(images: np.ndarray, predictions: TestPredictions, shape: 
 
 
 def plot_first_layer_weights(W: np.ndarray, shape: tuple[int, int], name: str = "hidden 1",
-                             limit: int = FILTERS) -> Any:
+                             limit: int = FILTERS, what: str = "incoming weights") -> Any:
     """The incoming weights of the first ``limit`` units of the first weight layer (``W`` is (out, in);
     a maxout layer's (pieces, out, in) shows its first piece), each as an image on its own symmetric
-    scale: red where the unit is excited by ink, blue where it is inhibited."""
+    scale: red where the unit is excited by ink, blue where it is inhibited.  Pass ``W - W_initial``
+    (and ``what``) to see what training changed: a random init's noise hides it in ``W`` itself."""
     plt = pyplot()
     W = np.asarray(W, dtype=np.float64)
     if W.ndim == 3:
@@ -149,7 +150,7 @@ def plot_first_layer_weights(W: np.ndarray, shape: tuple[int, int], name: str = 
         scale = float(np.abs(W[u]).max()) or 1.0
         ax.imshow(W[u].reshape(shape), cmap="RdBu_r", vmin=-scale, vmax=scale)
         ax.set_title(f"unit {u + 1}", fontsize=7)
-    fig.suptitle(f"{name}: incoming weights of {units} of its {W.shape[0]} units", fontsize=9)
+    fig.suptitle(f"{name}: {what} of {units} of its {W.shape[0]} units", fontsize=9)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.55 / fig.get_figheight(), hspace=0.3,
                         wspace=0.1)          # fixed spacing, as for the gallery
     return fig

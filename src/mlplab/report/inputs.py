@@ -58,6 +58,21 @@ class RunInputs:
                 return load(path)
         return None
 
+    def initial_network(self) -> Any:
+        """The network as it was initialised, rebuilt from the config's seed (the builder is
+        deterministic), so that a figure can show what training changed; None for a data-driven init
+        (LSUV) or when the rebuilt architecture is not the trained one's."""
+        from mlplab.run import build_network
+        net = self.network
+        if net is None or self.config.get("init") == "lsuv" or net.in_features is None:
+            return None
+        out = next((layer.out_features for layer in reversed(net.layers) if hasattr(layer, "out_features")), None)
+        try:
+            initial = build_network(self.config, net.in_features, out)
+        except (ValueError, TypeError):
+            return None
+        return initial if initial.architecture() == net.architecture() else None
+
     # -- the learning rate ---------------------------------------------------------------------
     @property
     def steps_per_epoch(self) -> int | None:

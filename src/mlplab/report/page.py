@@ -146,14 +146,7 @@ def test_set_figures(run: RunInputs) -> list[Figure]:
                               "would make too, and for labels that look wrong."))
         first = next((i for i, layer in enumerate(net.layers) if "W" in layer.params), None)
         if first is not None:
-            name = short_name(block_names(net.layers)[first])
-            W = np.asarray(net.layers[first].params["W"])
-            units = min(classifier.FILTERS, W.shape[-2])
-            figures.append(Figure("first-layer-weights", classifier.plot_first_layer_weights(W, shape, name),
-                                  f"The incoming weights of {units} {name} units drawn as {shape[0]}x{shape[1]} "
-                                  "images (red: the unit is excited by ink there, blue: inhibited; each unit on its "
-                                  "own scale): look for strokes and blobs; plain noise means the layer learned "
-                                  "little."))
+            figures.append(_first_layer_figure(run, net, first, shape))
     if net.in_features == 2:
         figures.append(Figure("decision-regions",
                               classifier.plot_decision_regions(net, pre, dataset.X_test, dataset.y_test,
@@ -161,6 +154,27 @@ def test_set_figures(run: RunInputs) -> list[Figure]:
                               "The class the network predicts over the plane of its two inputs, with the test points: "
                               "look for boundaries that follow the data rather than islands around single points."))
     return figures
+
+
+def _first_layer_figure(run: RunInputs, net: Any, first: int, shape: tuple[int, int]) -> Figure:
+    """The first weight layer's units as images: what training changed since the (seeded, rebuilt)
+    initialisation where it can be rebuilt, else the weights themselves."""
+    name = short_name(block_names(net.layers)[first])
+    W = np.asarray(net.layers[first].params["W"], dtype=np.float64)
+    units = min(classifier.FILTERS, W.shape[-2])
+    initial = run.initial_network()
+    look = ("look for strokes and parts of the classes; noise means the layer learned little")
+    if initial is not None:
+        change = W - np.asarray(initial.layers[first].params["W"], dtype=np.float64)
+        return Figure("first-layer-weights", classifier.plot_first_layer_weights(
+            change, shape, name, what="change in the incoming weights since initialisation"),
+            f"What training changed in the incoming weights of {units} {name} units (trained minus initial, the "
+            f"initial weights rebuilt from the seed), drawn as {shape[0]}x{shape[1]} images (red: more excited by "
+            f"ink there, blue: less; each unit on its own scale): {look}.")
+    return Figure("first-layer-weights", classifier.plot_first_layer_weights(W, shape, name),
+                  f"The incoming weights of {units} {name} units drawn as {shape[0]}x{shape[1]} images (red: "
+                  f"excited by ink there, blue: inhibited; each unit on its own scale): {look}, though a random "
+                  "init's noise stays in them.")
 
 
 def inside_figures(run: RunInputs) -> list[Figure]:
