@@ -1,6 +1,7 @@
 """report.html from real runs: every figure with its caption, the model summary, the classifier's
 figures, the findings, and (through Selenium and a headless Chromium) what a browser shows of them."""
 
+import html
 import base64
 import json
 import os
@@ -236,3 +237,20 @@ def test_the_initial_weights_are_rebuilt_exactly_from_the_seed(tmp_path):
     assert np.linalg.norm(trained - initial) < 1e-9 * np.linalg.norm(initial)    # a rate of 1e-12 barely moves it
     lsuv = RunInputs(tmp_path, {**run.config, "init": "lsuv"}, {}, [], [], None)
     assert lsuv.initial_network() is None                       # data-driven: not rebuilt from the seed alone
+
+
+def test_the_report_shows_what_mlplab_diagnose_finds(tmp_path):
+    """With the real diagnosis: the saturated-sigmoid recipe's report opens with its saturation finding,
+    the same headline `mlplab diagnose` prints, marked severe."""
+    from mlplab.config import read_toml
+    from mlplab.findings import diagnose_run
+    from mlplab.recipes import find
+    out = tmp_path / "sat"
+    train_run(resolve(read_toml(find("saturated-sigmoid")), {"epochs": 3, "out": str(out)}), progress=False)
+    findings = diagnose_run(out)
+    assert "saturation" in [f.code for f in findings]
+    page = (out / "report.html").read_text()
+    section = page[page.index("<section id='findings'>"):page.index("</section>", page.index("<section id='findings'>"))]
+    for finding in findings:
+        assert html.escape(finding.headline()) in section
+    assert "<div class='finding severe' data-code='saturation'>" in section

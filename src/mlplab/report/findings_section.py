@@ -14,12 +14,7 @@ from typing import Any
 def run_findings(run_dir: Path) -> tuple[list[Any], frozenset[str], str]:
     """``(findings, severe codes, problem)``: the run's findings, the codes that mean a broken run, and
     why there are none to show when they could not be computed ("" otherwise)."""
-    # Guard while mlplab.findings is being written in parallel (issue 16, item 2): the lead removes
-    # this try/except once both parts have landed, and imports the module plainly.
-    try:
-        from mlplab.findings import SEVERE, diagnose_run
-    except ImportError:
-        return [], frozenset(), "this version of mlplab has no diagnosis (mlplab.findings) yet"
+    from mlplab.findings import SEVERE, diagnose_run
     try:
         return list(diagnose_run(run_dir)), frozenset(SEVERE), ""
     except (OSError, ValueError) as err:       # a run without diagnostics or metrics: say so, keep the report
