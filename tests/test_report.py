@@ -1,8 +1,8 @@
 """report.html from real runs: every figure with its caption, the model summary, the classifier's
 figures, the findings, and (through Selenium and a headless Chromium) what a browser shows of them."""
 
-import html
 import base64
+import html
 import json
 import os
 import re
