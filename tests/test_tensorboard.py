@@ -93,8 +93,8 @@ def test_a_fresh_run_in_the_same_folder_replaces_the_earlier_events(tmp_path):
 
 def test_histogram_arguments_drop_empty_end_bins_and_sum_at_centres():
     found = histogram_arguments(np.array([0, 2, 3, 0]), np.array([0.0, 1.0, 2.0, 3.0, 4.0]))
-    assert found == {"min": 1.0, "max": 3.0, "num": 5, "sum": 2 * 1.5 + 3 * 2.5, "sum_squares": 2 * 1.5 ** 2 + 3 * 2.5 ** 2,
-                     "bucket_limits": [2.0, 3.0], "bucket_counts": [2.0, 3.0]}
+    assert found == {"min": 1.0, "max": 3.0, "num": 5, "sum": 2 * 1.5 + 3 * 2.5,
+                     "sum_squares": 2 * 1.5 ** 2 + 3 * 2.5 ** 2, "bucket_limits": [2.0, 3.0], "bucket_counts": [2.0, 3.0]}
     assert histogram_arguments(np.zeros(4), np.arange(5.0)) is None          # maxout: no pre-activation
 
 

@@ -33,7 +33,7 @@ LAYER_COLUMNS = (("pre_std", "pre-activation std"), ("act_mean", "activation mea
                  ("act_zero_fraction", "zeros"), ("act_dead", "dead units"), ("act_saturated", "saturated"),
                  ("grad_norm", "‖dJ/dh‖"), ("dW_norm", "‖dJ/dW‖"), ("update_ratio", "update/weight"))
 T = TypeVar("T")
-IFRAME_HEIGHT = 900            # px; the page resizes it to its content where the notebook runs scripts
+IFRAME_HEIGHT = 900            # px: the report scrolls inside it rather than lengthening the notebook
 
 
 def kept_backend(call: Callable[[], T]) -> T:
@@ -249,5 +249,4 @@ class Run:
         """The run's report, inline: the self-contained page in an iframe (its styles stay inside)."""
         page = self.report().read_text()
         return (f"<iframe srcdoc=\"{html.escape(page, quote=True)}\" style=\"width:100%;height:{IFRAME_HEIGHT}px;"
-                f"border:1px solid #ccc\" onload=\"this.style.height=(this.contentDocument.body.scrollHeight+40)+'px'\">"
-                f"</iframe><p><code>{html.escape(str(self.report_path))}</code></p>")
+                f"border:1px solid #ccc\"></iframe><p><code>{html.escape(str(self.report_path))}</code></p>")

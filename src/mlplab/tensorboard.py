@@ -42,7 +42,7 @@ def require(logdir: str | os.PathLike) -> None:
     """Refuse ``--tensorboard DIR`` (one line naming the extra) when tensorboardX is missing, and a DIR
     that is a file; called before a run writes anything."""
     try:
-        import tensorboardX  # noqa: F401
+        import tensorboardX  # noqa: F401  (only whether it imports)
     except ImportError:
         raise ValueError(f"tensorboard {str(logdir)!r}: writing TensorBoard event files needs tensorboardX, "
                          f"the optional extra: {EXTRA}") from None
