@@ -13,7 +13,8 @@ import pytest
 
 import mlplab as ml
 from mlplab.diagnostics import read_diagnostics
-from mlplab.run import ProgressBar, in_notebook
+from mlplab.notebook import in_notebook
+from mlplab.run import ProgressBar
 
 
 @pytest.fixture(scope="module")

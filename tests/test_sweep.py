@@ -95,7 +95,8 @@ def test_ray_gives_the_same_table_as_the_local_pool(spec, tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("[base]\nactivaton = 'relu'\n", "base has keys that are not train keys"),
-    ("[grid]\nseed = [1, 2]\n", "that the sweep sets itself"),
+    ("[grid]\nseed = [1, 2]\n", "seed and out: it sets them per cell"),
+    ("[base]\ntensorboard = 'tb'\n", "cannot take .*: tensorboard$"),
     ("[grid]\nlr = 0.1\n", "grid.lr must be a non-empty list"),
     ("seeds = [-1]\n", "seeds must be a non-empty list of non-negative integers"),
     ("repeat = 3\n", "unknown entries repeat"),

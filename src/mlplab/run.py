@@ -30,6 +30,7 @@ from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
 from mlplab.findings import diagnose_run
 from mlplab.atomic import write_npz_atomic, write_text_atomic
 from mlplab.network import Sequential, default_init, load, mlp, save
+from mlplab.notebook import in_notebook
 from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged
 
 CHECKPOINT = Path("checkpoints") / "last.npz"
@@ -154,14 +155,6 @@ class RunDirectoryWriter(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, float]) -> None:
         write_csv(self.path, trainer.history, list(METRIC_KEYS))
-
-
-def in_notebook() -> bool:
-    """Whether this process is a Jupyter kernel (an IPython shell with a kernel behind it), where
-    stderr is not a terminal yet a progress display is wanted."""
-    ipython = sys.modules.get("IPython")          # never imported here: a kernel has already done so
-    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 class ProgressBar(Callback):

@@ -44,7 +44,7 @@ def kept_backend(call: Callable[[], T]) -> T:
     put back afterwards (the inline one through IPython's ``enable_matplotlib``, as ``%matplotlib
     inline`` does, which also registers the figure display), and a figure returned is taken out of
     pyplot's list, so that it shows once, as the cell's value."""
-    from mlplab.run import in_notebook
+    from mlplab.notebook import in_notebook
     if not in_notebook():
         return call()
     import matplotlib

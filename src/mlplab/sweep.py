@@ -97,10 +97,12 @@ def read_spec(path: str | os.PathLike) -> dict[str, Any]:
     tables = [("base", spec.get("base", {}))] + [("grid", spec.get("grid", {}))] + \
              [(f"cells[{i}]", cell) for i, cell in enumerate(spec.get("cells", []))]
     for where, table in tables:
-        bad = sorted(set(table) - valid) + [k for k in ("out", "seed") if k in table]
+        # a sweep sets seed and out per cell; one tensorboard folder for every cell would be cleared by each
+        bad = sorted(set(table) - valid) + [k for k in ("out", "seed", "tensorboard") if k in table]
         if bad:
-            raise ValueError(f"spec {str(path)!r}: {where} has keys that are not {command} keys, or that the sweep "
-                             f"sets itself (seed, out): {', '.join(bad)}")
+            raise ValueError(f"spec {str(path)!r}: {where} has keys that are not {command} keys, or that a sweep "
+                             f"cannot take (seed and out: it sets them per cell; tensorboard: every cell would "
+                             f"write, and clear, one folder): {', '.join(bad)}")
     for key, values in spec.get("grid", {}).items():
         if not isinstance(values, list) or not values:
             raise ValueError(f"spec {str(path)!r}: grid.{key} must be a non-empty list, got {values!r}")

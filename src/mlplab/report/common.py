@@ -14,9 +14,14 @@ LAYER_COLORMAP = "viridis"
 
 
 def pyplot() -> Any:
-    """matplotlib.pyplot on the file-only Agg backend (imported on first use: training never loads it)."""
+    """matplotlib.pyplot on the file-only Agg backend (imported on first use: training never loads it).
+    In a Jupyter kernel the kernel's backend stays, so that figures keep showing inline; the report
+    closes every figure it saves, so none of its own shows up there."""
     import matplotlib
-    matplotlib.use("Agg")                 # files only: no display, no GUI toolkit
+
+    from mlplab.notebook import in_notebook
+    if not in_notebook():
+        matplotlib.use("Agg")             # files only: no display, no GUI toolkit
     import matplotlib.pyplot as plt
     return plt
 
