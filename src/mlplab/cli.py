@@ -1,5 +1,5 @@
-"""The ``mlplab`` command: ``train``, ``evaluate``, ``predict``, ``inspect``, ``report``,
-``autoencoder``, ``experiment``, ``sweep``, ``export``."""
+"""The ``mlplab`` command: ``train``, ``recipes``, ``evaluate``, ``predict``, ``inspect``, ``diagnose``,
+``report``, ``compare``, ``autoencoder``, ``experiment``, ``sweep``, ``export``."""
 
 from __future__ import annotations
 
