@@ -8,70 +8,115 @@ from pathlib import Path
 from typing import Any
 
 
+# The sections of ``mlplab train --help`` (and of a config file's documentation), in the order shown.
+GROUPS: dict[str, str] = {
+    "data": "what to train on, and how it is split and preprocessed",
+    "network": "the layers, their initialisation and precision",
+    "optimisation": "the update rule, its rate schedule, batches, epochs and the random seed",
+    "regularisation": "penalties, dropout and early stopping",
+    "pre-training": "greedy layer-wise pre-training before training (CS7015 lecture 9, module 9.2)",
+    "output": "what the run writes, and where",
+    "diagnostics": "what is measured inside the network while it trains",
+}
+
+
 @dataclass(frozen=True)
 class Key:
+    """One config key: its default, type, help text, closed set of values (if any), and the
+    :data:`GROUPS` section it belongs to."""
     default: Any
     kind: type
     help: str
     choices: tuple[str, ...] | None = None
+    group: str = ""
 
 
 KEYS: dict[str, Key] = {
-    "data": Key("fashion-mnist", str, "dataset name (fashion-mnist, mnist, mnist-5k, digits, spirals, moons, "
-                                      "circles, gaussian) or a path to an .npz / .csv file"),
-    "data_dir": Key(None, str, "folder with MNIST/Fashion-MNIST IDX files (else $MLPLAB_DATA, Debian's location)"),
+    "data": Key("fashion-mnist", str, "a dataset's name or the path of an .npz / .csv file", group="data"),
+    "data_dir": Key(None, str, "folder with MNIST/Fashion-MNIST IDX files (else $MLPLAB_DATA, Debian's location)",
+                    group="data"),
     "preprocess": Key("auto", str, "auto: scale images to [0,1], standardize other data",
-                      ("auto", "none", "scale", "standardize", "scale+standardize")),
-    "val_fraction": Key(0.1, float, "stratified share of the training set held out for validation (0: none)"),
-    "train_limit": Key(0, int, "use only the first N training examples after shuffling (0: all)"),
-    "hidden": Key([1000, 500, 250], list, "hidden layer sizes, comma-separated"),
+                      ("auto", "none", "scale", "standardize", "scale+standardize"), group="data"),
+    "val_fraction": Key(0.1, float, "stratified share of the training set held out for validation (0: none)",
+                        group="data"),
+    "train_limit": Key(0, int, "use only the first N training examples after shuffling (0: all)", group="data"),
+    "hidden": Key([1000, 500, 250], list, "hidden layer sizes, comma-separated", group="network"),
     "activation": Key("relu", str, "hidden non-linearity",
-                      ("sigmoid", "tanh", "softsign", "relu", "leaky_relu", "prelu", "elu", "maxout")),
-    "init": Key("auto", str, "weight init (he_normal, xavier_uniform, normal:0.01, ..., lsuv: orthogonal rescaled "
-                             "to unit variance on 500 training rows; auto: by activation)"),
-    "bias_init": Key(0.0, float, "initial bias (CS7015 lecture 9, module 9.3, advises 0.01 for ReLU)"),
-    "batchnorm": Key(False, bool, "batch normalization after each hidden affine map"),
-    "bn_momentum": Key(0.1, float, "BatchNorm running-statistics momentum (PyTorch's meaning)"),
-    "dropout": Key(0.0, float, "dropout rate after each hidden block (0: none)"),
-    "maxout_pieces": Key(2, int, "pieces per maxout unit"),
-    "optimizer": Key("sgd", str, "optimizer", ("sgd", "adagrad", "rmsprop", "adam", "adamw")),
-    "lr": Key(0.05, float, "learning rate (the peak rate for cosine and cyclic schedules)"),
-    "momentum": Key(0.9, float, "SGD / RMSProp momentum"),
-    "nesterov": Key(False, bool, "Nesterov momentum (SGD)"),
-    "beta1": Key(0.9, float, "Adam beta1"),
-    "beta2": Key(0.999, float, "Adam beta2"),
-    "weight_decay": Key(0.0, float, "optimizer weight decay on every parameter (PyTorch's); see --l2"),
-    "max_grad_norm": Key(0.0, float, "clip the global gradient norm to this (0: off)"),
-    "schedule": Key("cosine", str, "learning-rate schedule", ("constant", "step", "exponential", "cosine", "cyclic")),
-    "lr_min": Key(0.0, float, "cosine floor / cyclic eta_min"),
-    "step_epochs": Key(10, int, "step schedule: epochs between decays; cyclic: epochs per half cycle (n_s)"),
-    "gamma": Key(0.1, float, "step / exponential schedule decay factor (exponential: per epoch)"),
-    "batch_size": Key(100, int, "mini-batch size"),
-    "epochs": Key(20, int, "training epochs"),
-    "l2": Key(0.0, float, "DD2424 lecture 4's lambda: J = loss + lambda * sum ||W||^2 over weight matrices"),
-    "l1": Key(0.0, float, "L1 penalty lambda1 * sum |W| over weight matrices"),
-    "patience": Key(0, int, "early stopping after this many epochs without a better validation loss (0: off)"),
+                      ("sigmoid", "tanh", "softsign", "relu", "leaky_relu", "prelu", "elu", "maxout"), group="network"),
+    "init": Key("auto", str, "weight init (auto: by activation; lsuv: orthogonal, rescaled to unit variance on 500 "
+                             "training rows)", group="network"),
+    "bias_init": Key(0.0, float, "initial bias (CS7015 lecture 9, module 9.3, advises 0.01 for ReLU)", group="network"),
+    "batchnorm": Key(False, bool, "batch normalization after each hidden affine map", group="network"),
+    "bn_momentum": Key(0.1, float, "BatchNorm running-statistics momentum (PyTorch's meaning)", group="network"),
+    "dropout": Key(0.0, float, "dropout rate after each hidden block (0: none)", group="regularisation"),
+    "maxout_pieces": Key(2, int, "pieces per maxout unit", group="network"),
+    "optimizer": Key("sgd", str, "optimizer", ("sgd", "adagrad", "rmsprop", "adam", "adamw"), group="optimisation"),
+    "lr": Key(0.05, float, "learning rate (the peak rate for cosine and cyclic schedules)", group="optimisation"),
+    "momentum": Key(0.9, float, "SGD / RMSProp momentum", group="optimisation"),
+    "nesterov": Key(False, bool, "Nesterov momentum (SGD)", group="optimisation"),
+    "beta1": Key(0.9, float, "Adam beta1", group="optimisation"),
+    "beta2": Key(0.999, float, "Adam beta2", group="optimisation"),
+    "weight_decay": Key(0.0, float, "optimizer weight decay on every parameter (PyTorch's); see --l2",
+                        group="regularisation"),
+    "max_grad_norm": Key(0.0, float, "clip the global gradient norm to this (0: off)", group="optimisation"),
+    "schedule": Key("cosine", str, "learning-rate schedule", ("constant", "step", "exponential", "cosine", "cyclic"),
+                    group="optimisation"),
+    "lr_min": Key(0.0, float, "cosine floor / cyclic eta_min", group="optimisation"),
+    "step_epochs": Key(10, int, "step schedule: epochs between decays; cyclic: epochs per half cycle (n_s)",
+                       group="optimisation"),
+    "gamma": Key(0.1, float, "step / exponential schedule decay factor (exponential: per epoch)", group="optimisation"),
+    "batch_size": Key(100, int, "mini-batch size", group="optimisation"),
+    "epochs": Key(20, int, "training epochs", group="optimisation"),
+    "l2": Key(0.0, float, "DD2424 lecture 4's lambda: J = loss + lambda * sum ||W||^2 over weight matrices",
+              group="regularisation"),
+    "l1": Key(0.0, float, "L1 penalty lambda1 * sum |W| over weight matrices", group="regularisation"),
+    "patience": Key(0, int, "early stopping after this many epochs without a better validation loss (0: off)",
+                    group="regularisation"),
     "pretrain": Key("none", str, "greedy layer-wise pre-training of the hidden layers before training",
-                    ("none", "autoencoder", "denoising", "rbm")),
-    "pretrain_epochs": Key(5, int, "pre-training epochs per hidden layer"),
-    "pretrain_lr": Key(0.001, float, "pre-training learning rate (each layer gets a fresh optimizer)"),
-    "pretrain_optimizer": Key("adam", str, "pre-training optimizer", ("sgd", "adagrad", "rmsprop", "adam", "adamw")),
-    "pretrain_tied": Key(True, bool, "autoencoder decoders use W^T (tied) instead of a matrix of their own"),
-    "pretrain_corruption": Key("mask", str, "denoising: the input noise", ("mask", "gaussian")),
-    "pretrain_noise": Key(0.3, float, "denoising: share of inputs masked, or the Gaussian noise std"),
-    "cd_k": Key(1, int, "rbm: Gibbs steps per update (CD-k)"),
-    "freeze_pretrained": Key(False, bool, "fine-tune only the output layer: the pre-trained layers stay fixed"),
+                    ("none", "autoencoder", "denoising", "rbm"), group="pre-training"),
+    "pretrain_epochs": Key(5, int, "pre-training epochs per hidden layer", group="pre-training"),
+    "pretrain_lr": Key(0.001, float, "pre-training learning rate (each layer gets a fresh optimizer)",
+                       group="pre-training"),
+    "pretrain_optimizer": Key("adam", str, "pre-training optimizer", ("sgd", "adagrad", "rmsprop", "adam", "adamw"),
+                              group="pre-training"),
+    "pretrain_tied": Key(True, bool, "autoencoder decoders use W^T (tied) instead of a matrix of their own",
+                         group="pre-training"),
+    "pretrain_corruption": Key("mask", str, "denoising: the input noise", ("mask", "gaussian"), group="pre-training"),
+    "pretrain_noise": Key(0.3, float, "denoising: share of inputs masked, or the Gaussian noise std",
+                          group="pre-training"),
+    "cd_k": Key(1, int, "rbm: Gibbs steps per update (CD-k)", group="pre-training"),
+    "freeze_pretrained": Key(False, bool, "fine-tune only the output layer: the pre-trained layers stay fixed",
+                             group="pre-training"),
     "diagnostics": Key("every=1", str, "per-layer statistics on a fixed probe batch: every=N[,probe=M] "
-                                       "(every N epochs, M examples; default probe 1000) or off"),
+                                       "(every N epochs, M examples; default probe 1000) or off", group="diagnostics"),
     "test_every_epoch": Key(False, bool, "also evaluate the test set after every epoch (off: validation during "
-                                         "training, the test set once at the end)"),
+                                         "training, the test set once at the end)", group="diagnostics"),
     "tensorboard": Key(None, str, "also write TensorBoard event files (scalars per epoch, per-layer histograms of "
-                                  "each diagnostics record) into this folder; needs pip install 'mlplab[tensorboard]'"),
-    "report": Key(True, bool, "write report.html (figures, config, results) into the run directory at the end"),
-    "seed": Key(0, int, "seed of the initialisation, the data order, dropout and the splits"),
-    "dtype": Key("float32", str, "floating point precision", ("float32", "float64")),
-    "out": Key("runs/latest", str, "run directory to write"),
+                                  "each diagnostics record) into this folder; needs pip install 'mlplab[tensorboard]'",
+                       group="output"),
+    "report": Key(True, bool, "write report.html (figures, config, results) into the run directory at the end",
+                  group="output"),
+    "seed": Key(0, int, "seed of the initialisation, the data order, dropout and the splits", group="optimisation"),
+    "dtype": Key("float32", str, "floating point precision", ("float32", "float64"), group="network"),
+    "out": Key("runs/latest", str, "run directory to write", group="output"),
 }
+
+
+def valid_values(name: str) -> list[str] | None:
+    """The values key ``name`` takes, as ``--help`` lists them: its choices; for ``data`` the dataset
+    names (or a file's path), for ``init`` the initialisers' spec forms; None for a number, a path or a flag."""
+    key = KEYS[name]
+    if key.choices:
+        return list(key.choices)
+    if name == "data":
+        from mlplab.data.datasets import NAMES as DATASETS
+        return [*DATASETS, "PATH.npz", "PATH.csv"]
+    if name == "init":
+        from mlplab.init import NAMES as INITS
+        return ["auto", "lsuv", *INITS]
+    if name == "diagnostics":
+        return ["every=N[,probe=M]", "off"]
+    return None
 
 
 def coerce(name: str, value: Any) -> Any:
