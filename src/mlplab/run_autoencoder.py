@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {"data": "fashion-mnist", "data_dir": None, "hidden":
                             "seed": 0, "dtype": "float32", "out": "runs/autoencoder"}
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> dict[str, Any]:
     """Pre-train (unless ``pretrain`` is ``none``), fine-tune, compare with PCA; returns the summary."""
     config = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
@@ -49,6 +53,13 @@ def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> di
     out = Path(config["out"])
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    sizes = "-".join(str(n) for n in (X.shape[1], *config["hidden"], code))
+    if progress is not False:                     # the run's first line: what is being trained
+        print(f"{dataset.name}: {sizes} autoencoder (mirrored decoder), {config['activation']} units, init "
+              f"xavier_normal, linear code, no batch norm, no dropout; pre-training {config['pretrain']}"
+              + (f" ({_count(config['pretrain_epochs'], 'epoch')} per layer)" if config["pretrain"] != "none" else "")
+              + f"; Adam lr {config['lr']:g}, batch {config['batch_size']}, {_count(config['epochs'], 'epoch')} on "
+              f"{X.shape[0]:,} images; PCA with {code} components for comparison", flush=True)
 
     def say(text: str) -> None:
         if show:
