@@ -184,6 +184,8 @@ def test_autoencoder_command_compares_with_pca(tmp_path):
     assert summary["sizes"] == [64, 32, 16, 4] and summary["pretrain"] == "autoencoder"
     assert 0 < summary["test_mse"] < 1 and 0 < summary["pca_test_mse"] < 1
     assert f"deep autoencoder {summary['test_mse']:.5f}, PCA (4 components)" in result.stdout
+    assert result.stdout.splitlines()[0].startswith("digits: 64-32-16-4 autoencoder (mirrored decoder), sigmoid "
+                                                    "units, init xavier_normal, linear code, no batch norm")
     assert (out / "model.npz").is_file() and (out / "figures" / "reconstructions.png").is_file()
     with open(out / "metrics.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]
