@@ -17,3 +17,15 @@ def test_lsuv_init_normalises_every_weighted_layer_on_training_rows():
     assert abs(float(plain.forward_until(X[:LSUV_BATCH], 1).var()) - 1.0) > 0.05     # not so by itself
     with pytest.raises(ValueError, match="init 'lsuv' needs training data"):
         build_network(config, 10, 3)
+
+
+def test_build_optimizer_builds_each_named_optimizer_and_never_falls_through():
+    from mlplab import optim
+    from mlplab.run import build_optimizer
+    built = {name: type(build_optimizer(resolve({}, {"optimizer": name}))) for name in
+             ("sgd", "rmsprop", "adam", "adamw", "adagrad")}
+    assert built == {"sgd": optim.SGD, "rmsprop": optim.RMSProp, "adam": optim.Adam, "adamw": optim.AdamW,
+                     "adagrad": optim.AdaGrad}
+    config = {**resolve({}, {}), "optimizer": "nadam"}          # past validation, as a registry bug would be
+    with pytest.raises(ValueError, match="optimizer 'nadam' has no builder"):
+        build_optimizer(config)

@@ -119,7 +119,10 @@ def build_optimizer(config: dict[str, Any]) -> optim.Optimizer:
         return optim.RMSProp(momentum=config["momentum"], **common)
     if name in ("adam", "adamw"):
         return optim.OPTIMIZERS[name](beta1=config["beta1"], beta2=config["beta2"], **common)
-    return optim.AdaGrad(**common)
+    if name == "adagrad":
+        return optim.AdaGrad(**common)
+    # validate() refuses unknown names first; a new optimizer must be wired here, never fall into another
+    raise ValueError(f"optimizer {name!r} has no builder; valid: sgd, rmsprop, adam, adamw, adagrad")
 
 
 def build_schedule(config: dict[str, Any], steps_per_epoch: int) -> optim.Schedule:
