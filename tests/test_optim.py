@@ -129,7 +129,7 @@ def test_cyclic_matches_torch_triangular(torch):
 
 @pytest.mark.parametrize("call, message", [
     (lambda: O.make_optimizer("adamax"), "unknown optimizer 'adamax'; valid: adagrad, adam, adamw, rmsprop, sgd"),
-    (lambda: O.SGD(lr=0), "lr must be > 0.0, got 0.0"),
+    (lambda: O.SGD(lr=0), "lr must be > 0.0, got 0$"),
     (lambda: O.SGD(lr=0.1, momentum=1.0), "momentum must be < 1.0"),
     (lambda: O.SGD(lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
     (lambda: O.Adam(beta2=1.0), "beta2 must be < 1.0"),

@@ -5,129 +5,21 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import mlplab
+from mlplab.cli_parser import build_parser
 from mlplab.config import KEYS, read_toml, resolve
 
 
 class UsageError(Exception):
     """A problem with what the user asked for: printed as one line, exit status 2."""
-
-
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    for name, key in KEYS.items():
-        flag = "--" + name.replace("_", "-")
-        default = key.default if not isinstance(key.default, list) else ",".join(map(str, key.default))
-        text = f"{key.help} (default: {default})"
-        if key.kind is bool:
-            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                                help=text)
-        else:
-            parser.add_argument(flag, dest=name, default=argparse.SUPPRESS, help=text,
-                                metavar=name.upper(), choices=None)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mlplab", description="Train deep fully-connected networks with "
-                                     "hand-written backpropagation, and look inside them.")
-    parser.add_argument("--version", action="version", version=f"mlplab {mlplab.__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    train = commands.add_parser("train", help="train a network and write a run directory",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("--config", help="a TOML file with the same keys as the flags, or the name of a shipped "
-                                        "recipe (mlplab recipes); flags override it")
-    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
-    train.add_argument("--overwrite", action="store_true", help="replace the run in a non-empty --out folder "
-                                                                   "(its run files; other files stay)")
-    train.add_argument("--quiet", action="store_true", help="no progress output")
-    _add_config_flags(train)
-
-    evaluate = commands.add_parser("evaluate", help="test loss and accuracy of a finished run")
-    evaluate.add_argument("run_dir")
-    evaluate.add_argument("--data", help="evaluate on this dataset or file's test split instead of the run's")
-    evaluate.add_argument("--data-dir", dest="data_dir")
-
-    inspect = commands.add_parser("inspect", help="per-layer statistics a run recorded (--diagnostics)")
-    inspect.add_argument("run_dir")
-    inspect.add_argument("--epoch", type=int, help="the recorded epoch to show (default: the last; 0: before "
-                                                   "training)")
-
-    report = commands.add_parser("report", help="(re)write RUN_DIR/report.html with its figures")
-    report.add_argument("run_dir")
-
-    compare = commands.add_parser("compare", help="2 to 8 runs side by side on one HTML page: curves, configs, "
-                                                  "final metrics, findings, per-layer statistics")
-    compare.add_argument("runs", nargs="*", metavar="RUN", help="run folders (2 to 8)")
-    compare.add_argument("--out", default="compare.html", help="the page to write (default: compare.html here)")
-    compare.add_argument("--epoch", type=int, help="the epoch of the per-layer statistics (default: the last one "
-                                                   "every run recorded; 0: before training)")
-
-    diagnose = commands.add_parser("diagnose", help="what went wrong in a run: vanishing or exploding signals, "
-                                   "saturated or dead units, update sizes, overfitting, divergence; each finding "
-                                   "with its layers, numbers, the rule that fired and the lecture's remedy")
-    diagnose.add_argument("run_dir")
-    diagnose.add_argument("--json", action="store_true", help="print the findings as JSON records (as summary.json "
-                                                              "stores them)")
-
-    commands.add_parser("recipes", help="list the shipped recipes (train --config NAME) and what each shows")
-
-    ae = commands.add_parser("autoencoder", help="the deep autoencoder (pre-trained, fine-tuned) against PCA",
-                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ae.add_argument("--data", default="fashion-mnist", help="dataset name or .npz/.csv path")
-    ae.add_argument("--data-dir", dest="data_dir", help="folder with IDX files")
-    ae.add_argument("--hidden", default="1000,500,250", help="encoder hidden sizes (the decoder mirrors them)")
-    ae.add_argument("--code", type=int, default=30, help="size of the linear code layer (and of PCA's)")
-    ae.add_argument("--activation", default="sigmoid", help="hidden non-linearity")
-    ae.add_argument("--pretrain", default="autoencoder", help="autoencoder, denoising, rbm or none")
-    ae.add_argument("--pretrain-epochs", dest="pretrain_epochs", type=int, default=2, help="per encoder layer")
-    ae.add_argument("--pretrain-lr", dest="pretrain_lr", type=float, default=1e-3, help="Adam's rate, pre-training")
-    ae.add_argument("--epochs", type=int, default=10, help="end-to-end fine-tuning epochs")
-    ae.add_argument("--lr", type=float, default=1e-3, help="Adam's rate, fine-tuning")
-    ae.add_argument("--batch-size", dest="batch_size", type=int, default=100)
-    ae.add_argument("--train-limit", dest="train_limit", type=int, default=0, help="use N training images (0: all)")
-    ae.add_argument("--seed", type=int, default=0)
-    ae.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ae.add_argument("--out", default="runs/autoencoder")
-    ae.add_argument("--quiet", action="store_true")
-
-    exp = commands.add_parser("experiment", help="reproduce one of the lecture notes' experiments (or all)")
-    exp.add_argument("name", nargs="?", help="an experiment (see --list) or 'all'")
-    exp.add_argument("--list", action="store_true", help="name the experiments")
-    exp.add_argument("--quick", action="store_true", help="the small version (seconds)")
-    exp.add_argument("--seeds", type=int, help="seeds per configuration, at least 2 (default: the experiment's own, "
-                                               "10 where a seed costs under a minute, never fewer than 5; 3 with "
-                                               "--quick)")
-    exp.add_argument("--out", default="runs/experiments", help="output folder (one sub-folder per experiment "
-                                                               "with 'all')")
-    exp.add_argument("--page", help="with 'all': write this Markdown page (e.g. EXPERIMENTS.md)")
-    exp.add_argument("--render", action="store_true", help="with 'all' and --page: rebuild the page from the "
-                                                           "results saved under --out, running nothing")
-
-    sweep = commands.add_parser("sweep", help="a grid of training runs x seeds, on a local pool or Ray")
-    sweep.add_argument("spec", help="the sweep's TOML spec (base, grid, cells, seeds)")
-    sweep.add_argument("--out", help="sweep folder (default: runs/sweeps/<spec name>)")
-    sweep.add_argument("--executor", default="local", choices=["local", "ray"])
-    sweep.add_argument("--workers", type=int, help="local pool size (default: the CPU count)")
-    sweep.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
-
-    export = commands.add_parser("export", help="write a finished run's model for other runtimes (ONNX)")
-    export.add_argument("run_dir")
-    export.add_argument("--format", default="onnx", choices=["onnx"], help="the file format")
-    export.add_argument("--output", help="the file to write (default: RUN_DIR/model.onnx)")
-
-    predict = commands.add_parser("predict", help="classes and probabilities for the rows of a file")
-    predict.add_argument("run_dir")
-    predict.add_argument("--input", required=True, help=".npz (X or X_test) or .csv (features; a last label "
-                                                        "column is ignored when present)")
-    predict.add_argument("--output", help="CSV file to write (default: standard output)")
-    return parser
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -194,15 +86,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     _, net, pre = load_run(args.run_dir)
     X = pre.transform(_read_features(args.input, net.in_features), net.dtype)
     proba = to_numpy(net.predict_proba(X))
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
-    try:
-        writer = csv.writer(out)
-        writer.writerow(["row", "class"] + [f"p{k}" for k in range(proba.shape[1])])
-        for i, row in enumerate(proba):
-            writer.writerow([i, int(row.argmax())] + [f"{p:.6g}" for p in row])
-    finally:
-        if args.output:
-            out.close()
+    out = io.StringIO(newline="") if args.output else sys.stdout
+    writer = csv.writer(out)
+    writer.writerow(["row", "class"] + [f"p{k}" for k in range(proba.shape[1])])
+    for i, row in enumerate(proba):
+        writer.writerow([i, int(row.argmax())] + [f"{p:.6g}" for p in row])
+    if args.output:                      # whole or not at all; the line goes where the CSV would have gone
+        from mlplab.atomic import write_text_atomic
+        write_text_atomic(args.output, out.getvalue())
+        print(f"wrote {proba.shape[0]} predictions to {args.output}")
     return 0
 
 
@@ -254,21 +146,24 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     names = list(MODULES) if args.name == "all" else [args.name]
     if args.name != "all" and args.name not in MODULES:
         raise UsageError(f"unknown experiment {args.name!r}; valid: {', '.join(MODULES)}, all")
+    # one folder per experiment, so that two never overwrite each other: --out itself for one named
+    # experiment (as given), else runs/experiments/NAME; with 'all', NAME under --out (or runs/experiments)
+    root = Path(args.out) if args.out else Path("runs") / "experiments"
     if args.render:
         if args.name != "all" or not args.page:
             raise UsageError("--render rebuilds the page of 'all': give 'all' and --page")
         from mlplab.experiments import load_result
-        results = [load_result(Path(args.out) / name) for name in names]
+        results = [load_result(root / name) for name in names]
         for result in results:                     # their README.md too, in the current format
-            (Path(args.out) / result.name / "README.md").write_text(result.markdown("."))
-        write_page(results, Path(args.page), Path(args.out))
+            (root / result.name / "README.md").write_text(result.markdown("."))
+        write_page(results, Path(args.page), root)
         print(f"wrote {args.page}")
         return 0
     if args.seeds is not None and args.seeds < 2:
         raise UsageError(f"--seeds must be at least 2 (a confidence interval needs two replicates), got {args.seeds}")
     results = []
     for name in names:
-        out = Path(args.out) / name if args.name == "all" else Path(args.out)
+        out = Path(args.out) if args.out and args.name != "all" else root / name
         result = run_experiment(name, out, seeds=args.seeds, quick=args.quick)
         if args.page and not args.quick:       # the quick run beside it, so the page can mark disagreements
             quick = run_experiment(name, out / "quick", quick=True)
@@ -281,7 +176,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         counts = result.counts()
         print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({result.seconds:.0f} s) -> {out}")
     if args.page:
-        write_page(results, Path(args.page), Path(args.out))
+        write_page(results, Path(args.page), root)
         print(f"wrote {args.page}")
     return 0
 
@@ -360,6 +255,28 @@ def _print_table(header: list[str], rows: list[list[Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command in ``argv`` (default: the process's arguments); returns the exit status."""
+    try:
+        status = _run(argv)
+        sys.stdout.flush()          # inside the try: a reader that went away is noticed here, not at exit
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """Standard output's reader closed the pipe (``mlplab predict RUN --input X.csv | head -1``): stop
+    quietly, without a traceback or an error line.  As Python's documentation of SIGPIPE advises,
+    standard output is pointed at /dev/null first, so the interpreter's last flush cannot fail again.
+    The status is 141, what a shell reports for ``cat``, ``seq`` or ``grep`` ended the same way (128 +
+    SIGPIPE): a pipeline checked with ``set -o pipefail`` can still tell a cut-off output from a whole one."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
+
+
+def _run(argv: list[str] | None) -> int:
     from mlplab.train import TrainingDiverged, TrainingInterrupted
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -372,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as err:
         print(f"mlplab: training stopped: {err}", file=sys.stderr)
         return 3
+    except BrokenPipeError:                    # not the machine's fault: the reader of our output left
+        raise
     except (UsageError, ValueError, TypeError, FileNotFoundError) as err:
         print(f"mlplab {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -87,8 +87,8 @@ KEYS: dict[str, Key] = {
     "cd_k": Key(1, int, "rbm: Gibbs steps per update (CD-k)", group="pre-training"),
     "freeze_pretrained": Key(False, bool, "fine-tune only the output layer: the pre-trained layers stay fixed",
                              group="pre-training"),
-    "diagnostics": Key("every=1", str, "per-layer statistics on a fixed probe batch: every=N[,probe=M] "
-                                       "(every N epochs, M examples; default probe 1000) or off", group="diagnostics"),
+    "diagnostics": Key("every=1", str, "per-layer statistics every N epochs on a fixed probe batch of M examples "
+                                       "(default 1000), or none", group="diagnostics"),
     "test_every_epoch": Key(False, bool, "also evaluate the test set after every epoch (off: validation during "
                                          "training, the test set once at the end)", group="diagnostics"),
     "tensorboard": Key(None, str, "also write TensorBoard event files (scalars per epoch, per-layer histograms of "

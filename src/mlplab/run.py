@@ -31,7 +31,8 @@ from mlplab.findings import diagnose_run
 from mlplab.atomic import write_npz_atomic, write_text_atomic
 from mlplab.network import Sequential, default_init, load, mlp, save
 from mlplab.notebook import in_notebook
-from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged
+from mlplab.lr_plan import build_schedule, resume_schedule
+from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged, checkpoint_state
 
 CHECKPOINT = Path("checkpoints") / "last.npz"
 
@@ -123,19 +124,6 @@ def build_optimizer(config: dict[str, Any]) -> optim.Optimizer:
         return optim.AdaGrad(**common)
     # validate() refuses unknown names first; a new optimizer must be wired here, never fall into another
     raise ValueError(f"optimizer {name!r} has no builder; valid: sgd, rmsprop, adam, adamw, adagrad")
-
-
-def build_schedule(config: dict[str, Any], steps_per_epoch: int) -> optim.Schedule:
-    kind, lr, epochs = config["schedule"], config["lr"], config["epochs"]
-    if kind == "step":
-        return optim.StepLR(lr, config["step_epochs"] * steps_per_epoch, config["gamma"])
-    if kind == "exponential":
-        return optim.ExponentialLR(lr, config["gamma"] ** (1.0 / steps_per_epoch))
-    if kind == "cosine":
-        return optim.CosineLR(lr, epochs * steps_per_epoch, config["lr_min"])
-    if kind == "cyclic":
-        return optim.CyclicLR(config["lr_min"] or lr / 100, lr, config["step_epochs"] * steps_per_epoch)
-    return optim.ConstantLR(lr)
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str] | None = None) -> None:
@@ -263,8 +251,14 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     net = build_network(config, data.X_train.shape[1], data.dataset.n_classes, lsuv_rows)
     check_batches(config, data.X_train.shape[0])
     optimizer = build_optimizer(config)
-    steps_per_epoch = -(-data.X_train.shape[0] // config["batch_size"])
-    schedule = build_schedule(config, steps_per_epoch)
+    # the Trainer's count of updates an epoch: with batch norm, a last batch of one example is skipped
+    n_train, batch = data.X_train.shape[0], config["batch_size"]
+    steps_per_epoch = -(-n_train // batch) - int(config["batchnorm"] and n_train % batch == 1)
+    schedule, resume_note = build_schedule(config, steps_per_epoch), None
+    if resume and (out / CHECKPOINT).is_file():     # what another --epochs does to the rate: mlplab.lr_plan
+        from mlplab.config import read_toml, resolve
+        schedule, resume_note = resume_schedule(config, steps_per_epoch, checkpoint_state(out / CHECKPOINT),
+                                                resolve(read_toml(out / "config.toml"), {}))
     diagnostics = parse_spec(config["diagnostics"])
     description = describe_run(config, data.X_train.shape[1], data.dataset.n_classes, data.X_train.shape[0])
     created = False if resume else prepare_output(out, overwrite)
@@ -275,11 +269,14 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     tensorboard = None
     try:
         (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
-        write_text_atomic(out / "config.toml", dumps_toml(config, [description] + (
+        notes = [description] + [resume_note] * bool(resume_note)
+        write_text_atomic(out / "config.toml", dumps_toml(config, notes + (
             [f'init = "auto" resolved to "{resolved_init(config)}" for {config["activation"]}']
             if config["init"] == "auto" else [])))
         if progress is not False:                 # the run's first line: what is being trained
             print(description, flush=True)
+        if resume_note:
+            print(f"mlplab: {resume_note}", file=sys.stderr, flush=True)
         write_npz_atomic(out / "preprocess.npz", data.preprocessor.to_arrays())
         transform = functools.partial(data.preprocessor.transform, dtype=net.dtype)
         callbacks: list[Callback] = [RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)]

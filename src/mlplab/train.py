@@ -339,7 +339,9 @@ class Trainer:
                  "train_seconds": self.train_seconds, "optimizer": type(self.optimizer).__name__,
                  "optimizer_steps": self.optimizer.steps, "lr": self.optimizer.lr,
                  "rng_states": {str(i): rng.bit_generator.state for i, rng in self._rng_layers()},
-                 "partial_epoch": self._partial}
+                 "partial_epoch": self._partial,
+                 # the learning-rate plan (mlplab.lr_plan), so that a resumed run continues it
+                 "schedule_plan": getattr(self.schedule, "plan", None)}
         arrays = model_arrays(self.net)
         arrays["__trainer__"] = np.array(json.dumps(state))
         arrays.update({f"optim:{k}": B.to_numpy(v) for k, v in self.optimizer.state_arrays().items()})
@@ -374,6 +376,15 @@ class Trainer:
         self.bad_epochs, self.stopped_early = state["bad_epochs"], state["stopped_early"]
         self.train_seconds = state["train_seconds"]
         self._partial = state.get("partial_epoch")
+
+
+def checkpoint_state(path: str | os.PathLike) -> dict[str, Any]:
+    """The loop state a checkpoint of :meth:`Trainer.save_checkpoint` holds (``epoch``, ``step``,
+    ``history``, ``schedule_plan``, ...), read without building a trainer."""
+    arrays = read_npz(path, "checkpoint")
+    if "__trainer__" not in arrays:
+        raise ValueError(f"path {os.fspath(path)!r} is not an mlplab checkpoint (no '__trainer__' entry)")
+    return json.loads(str(arrays["__trainer__"]))
 
 
 def evaluate_batches(net: Sequential, X: Any, y: Any, loss_fn: Callable = LOSSES["softmax_cross_entropy"],

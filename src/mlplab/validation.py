@@ -10,26 +10,35 @@ import numpy as np
 from mlplab import backend as B
 
 
+def shown(value: Any) -> str:
+    """``value`` as a message shows it: an integer as an integer (``0``, never ``0.0``), a float by its
+    repr, a NumPy scalar like the Python number it holds (``0.5``, not ``np.float64(0.5)``)."""
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        value = value.item()
+    return repr(value)
+
+
 def check_positive_int(name: str, value: Any) -> int:
     """Return ``value`` as an int, or raise if it is not an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{name} must be a positive integer, got {shown(value)}")
     return int(value)
 
 
 def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
                  low_open: bool = False, high_open: bool = False) -> float:
-    """Return ``value`` as a float after checking it is finite and inside the given range."""
+    """Return ``value`` as a float after checking it is finite and inside the given range.  A message
+    shows the value as given (``batch_size must be >= 1, got 0``: an integer stays one)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
-    return value
+        raise TypeError(f"{name} must be a number, got {shown(value)}")
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {shown(value)}")
+    if low is not None and (number < low or (low_open and number == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {shown(value)}")
+    if high is not None and (number > high or (high_open and number == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {shown(value)}")
+    return number
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
