@@ -49,6 +49,14 @@ def _ragged_csv(tmp):
     return {"data": tmp / "ragged.csv"}
 
 
+def _label_first_csv(tmp):
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 30)
+    (tmp / "first.csv").write_text("".join(f"{label},{x:.3f},{x + 1:.3f},{k % 23}\n" for k, (label, x) in
+                                           enumerate(zip(y, rng.normal(size=60)))))
+    return {"data": tmp / "first.csv"}
+
+
 def _mnist_folder(tmp, images: bytes | None = None) -> Path:
     folder = tmp / "idx"
     folder.mkdir()
@@ -108,8 +116,11 @@ TRAIN_CASES = [
      r"data\.npz.* holds no examples"),
     ("batch-size-0", {"batch_size": "0"}, r"batch_size must be >= 1.*, got 0"),
     ("batch-size-negative", {"batch_size": "-5"}, r"batch_size must be >= 1.*, got -5"),
-    ("batch-size-too-large", {"batch_size": "5000", "data": "moons"},
-     r"batch_size 5000 is larger than the \d+ training"),
+    ("label-in-first-column", _label_first_csv, r"the last column, taken as the label, does not look like class "
+     r"labels: .*column 0 would make a plausible label \(2 classes of 30 examples each\): pass --label-column 0"),
+    ("label-column-not-csv", {"label_column": "0"}, r"label_column '0': only a \.csv file has a label column"),
+    ("network-too-large", {"hidden": "1000000000,1000000000"},
+     r"hidden 1000000000,1000000000: the network needs about [\d,.]+ GiB \(parameters, .*GiB available"),
     ("bn-batch-of-one", {"batch_size": "1", "batchnorm": "true"}, r"batch_size 1 with batchnorm"),
     ("unknown-activation", {"activation": "relu6"}, r"unknown value 'relu6'; valid: sigmoid, tanh"),
     ("unknown-init", {"init": "kaiming"}, r"unknown init 'kaiming'; valid: .*he_normal"),

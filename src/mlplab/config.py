@@ -35,6 +35,9 @@ KEYS: dict[str, Key] = {
     "data": Key("fashion-mnist", str, "a dataset's name or the path of an .npz / .csv file", group="data"),
     "data_dir": Key(None, str, "folder with MNIST/Fashion-MNIST IDX files (else $MLPLAB_DATA, Debian's location)",
                     group="data"),
+    "label_column": Key(None, str, "a .csv file's label column: a header name or an index, negative from the end "
+                                   "(default: the last column, refused when it does not look like class labels)",
+                        group="data"),
     "preprocess": Key("auto", str, "auto: scale images to [0,1], standardize other data",
                       ("auto", "none", "scale", "standardize", "scale+standardize"), group="data"),
     "val_fraction": Key(0.1, float, "stratified share of the training set held out for validation (0: none)",
@@ -181,6 +184,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     for name, value in table.items():        # TOML has types: a file's value must already be of the right one
         kind = KEYS[name].kind
         expected = {float: (int, float), list: (list, int), int: (int,), bool: (bool,), str: (str,)}[kind]
+        if name == "label_column":                  # a header name or an index
+            expected = (str, int)
         if not isinstance(value, expected) or (kind is not bool and isinstance(value, bool)):
             raise ValueError(f"config {str(path)!r}: key {name!r} must be {kind.__name__}, "
                              f"got {type(value).__name__} {value!r}")

@@ -28,9 +28,11 @@ from mlplab.config import dumps_toml, validate
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
 from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
 from mlplab.findings import diagnose_run
+from mlplab.memory import check_fits, config_estimate
 from mlplab.atomic import write_npz_atomic, write_text_atomic
 from mlplab.network import Sequential, default_init, load, mlp, save
 from mlplab.notebook import in_notebook
+from mlplab.runlock import LOCK_FILE, RunInUse, RunLock
 from mlplab.lr_plan import build_schedule, resume_schedule
 from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged, checkpoint_state
 
@@ -55,7 +57,8 @@ def preprocess_mode(config: dict[str, Any], dataset: Dataset) -> str:
 
 def prepare_data(config: dict[str, Any]) -> PreparedData:
     """Load, split off validation (stratified, seeded), fit preprocessing on training data only."""
-    dataset = load_dataset(config["data"], config["data_dir"], seed=config["seed"])
+    dataset = load_dataset(config["data"], config["data_dir"], seed=config["seed"],
+                           label_column=config.get("label_column"))
     X, y = dataset.X_train, dataset.y_train
     if config["train_limit"]:
         keep = np.random.default_rng(config["seed"]).permutation(X.shape[0])[:config["train_limit"]]
@@ -197,21 +200,32 @@ RUN_FILES = ("config.toml", "preprocess.npz", "metrics.csv", "pretrain.csv", "ch
              "summary.json", "diagnostics.npz", "diagnostics.json", "report.html", "figures")
 
 
-def prepare_output(out: Path, overwrite: bool = False) -> bool:
+def prepare_output(out: Path, overwrite: bool = False, lock: RunLock | None = None) -> bool:
     """Make sure ``out`` can take a new run: refuse a non-empty folder unless ``overwrite`` (then
-    the previous run's files go), create it, and prove it writable.  Returns whether it was created."""
+    the previous run's files go), create it, take its ``lock`` (refused while another process
+    holds it) before removing or writing anything, and prove it writable.  Returns whether it was created."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"out {str(out)!r} exists and is not a folder")
-    created = not out.exists()
-    if not created and any(out.iterdir()):
-        if not overwrite:
-            raise ValueError(f"out {str(out)!r} already exists and is not empty; pass --overwrite (API: "
-                             f"overwrite=True) to replace the run there, or choose another --out")
-        remove_run_files(out)
+    if not overwrite and out.is_dir() and any(path.name != LOCK_FILE for path in out.iterdir()):
+        raise ValueError(f"out {str(out)!r} already exists and is not empty; pass --overwrite (API: "
+                         f"overwrite=True) to replace the run there, or choose another --out")
+    created = False
     try:
+        try:
+            out.mkdir(parents=True)
+            created = True                    # by this process: mkdir is atomic, so two never both think so
+        except FileExistsError:
+            if not out.is_dir():
+                raise ValueError(f"out {str(out)!r} exists and is not a folder") from None
+        if lock is not None:
+            lock.acquire(out)
+        if overwrite:
+            remove_run_files(out)
         (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):          # creating a folder is not the same as writing in it
             pass
+    except RunInUse:
+        raise                  # the folder is the other process's: leave it alone, even one created here
     except OSError as err:
         if created:
             shutil.rmtree(out, ignore_errors=True)
@@ -232,11 +246,19 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
               overwrite: bool = False) -> dict[str, Any]:
     """Train as ``config`` says and fill its run directory; returns the summary.
 
-    Everything that can refuse the config (values, data, network) runs before any file is written;
-    a run that fails before its first update leaves no folder behind.  ``out`` must be empty or new
-    unless ``overwrite``.  If the loss becomes NaN/inf, :class:`TrainingDiverged` is raised after
-    ``summary.json`` and the report record where; the last good checkpoint stays.
+    Everything that can refuse the config (values, data, network, memory) runs before any file is
+    written; a run that fails before its first update leaves no folder behind.  ``out`` must be
+    empty or new unless ``overwrite``, and no other process may be writing it: the run holds the
+    folder's lock (:mod:`mlplab.runlock`) from its first write to its last.  If the loss becomes
+    NaN/inf, :class:`TrainingDiverged` is raised after ``summary.json`` and the report record where;
+    the last good checkpoint stays.
     """
+    with RunLock() as lock:                 # taken inside, just before the first write; released here
+        return _train_run(config, resume, progress, overwrite, lock)
+
+
+def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, overwrite: bool,
+               lock: RunLock) -> dict[str, Any]:
     started = time.perf_counter()
     validate(config)
     if config.get("tensorboard") is not None:        # the optional extra, checked before anything is written
@@ -246,10 +268,12 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     if resume and not (out / "config.toml").is_file():
         raise ValueError(f"resume: {str(out)!r} is not an mlplab run folder (no config.toml)")
     data = prepare_data(config)
+    config = fit_batch(config, data.X_train.shape[0])
+    check_fits(config_estimate(config, data.X_train.shape[1], data.dataset.n_classes, data.test[0].shape[0]),
+               "hidden " + ",".join(map(str, config["hidden"])))
     lsuv_rows = data.preprocessor.transform(data.X_train[:LSUV_BATCH], config["dtype"]) \
         if config["init"] == "lsuv" else None
     net = build_network(config, data.X_train.shape[1], data.dataset.n_classes, lsuv_rows)
-    check_batches(config, data.X_train.shape[0])
     optimizer = build_optimizer(config)
     # the Trainer's count of updates an epoch: with batch norm, a last batch of one example is skipped
     n_train, batch = data.X_train.shape[0], config["batch_size"]
@@ -261,7 +285,9 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
                                                 resolve(read_toml(out / "config.toml"), {}))
     diagnostics = parse_spec(config["diagnostics"])
     description = describe_run(config, data.X_train.shape[1], data.dataset.n_classes, data.X_train.shape[0])
-    created = False if resume else prepare_output(out, overwrite)
+    if resume:
+        lock.acquire(out)
+    created = False if resume else prepare_output(out, overwrite, lock)
     if resume:                             # half-written temporaries of a process that was killed
         for stale in [*out.glob("*.tmp"), *out.glob(".mlplab-*.tmp"), *(out / CHECKPOINT.parent).glob(".mlplab-*.tmp")]:
             stale.unlink(missing_ok=True)
@@ -335,13 +361,19 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     return summary
 
 
-def check_batches(config: dict[str, Any], n_train: int) -> None:
-    """A batch size the training set can fill, and never a batch norm batch of one."""
+def fit_batch(config: dict[str, Any], n_train: int) -> dict[str, Any]:
+    """The config with a batch the training set can fill: a set smaller than the batch trains on
+    batches of the whole set, after a one-line notice (as scikit-learn's MLPClassifier does); batch
+    norm refuses a batch of one (its variance over one example is 0)."""
     if config["batch_size"] > n_train:
-        raise ValueError(f"batch_size {config['batch_size']} is larger than the {n_train} training examples")
+        print(f"mlplab: note: batch_size {config['batch_size']} is larger than the {n_train} training examples; "
+              f"training on batches of {n_train}, the whole set", file=sys.stderr, flush=True)
+        config = {**config, "batch_size": n_train}
     if config["batchnorm"] and config["batch_size"] == 1:
-        raise ValueError("batch_size 1 with batchnorm: batch norm needs at least 2 examples per training batch "
-                         "(its variance over one example is 0); use a larger batch or --no-batchnorm")
+        whole = " (the whole training set is one example)" if n_train == 1 else ""
+        raise ValueError(f"batch_size 1 with batchnorm{whole}: batch norm needs at least 2 examples per training "
+                         f"batch (its variance over one example is 0); use a larger batch or --no-batchnorm")
+    return config
 
 
 def record_divergence(out: Path, err: TrainingDiverged, config: dict[str, Any]) -> None:

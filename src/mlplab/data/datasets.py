@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
 import importlib.util
 import os
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from mlplab.backend import make_rng
+from mlplab.data.csvdata import read_csv
 from mlplab.data.idx import load_idx_pair
 from mlplab.data.toy import TOY_SETS
 from mlplab.validation import check_number, first_non_finite
@@ -140,11 +140,16 @@ def load_named(name: str, data_dir: str | os.PathLike | None = None, seed: int =
                    image_shape=IMAGE_SHAPES.get(name))
 
 
-def load_file(path: str | os.PathLike, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
-    """A user's ``.npz`` (``X_train, y_train[, X_test, y_test]`` or ``X, y``) or ``.csv`` (last column = label)."""
+def load_file(path: str | os.PathLike, seed: int = 0, test_fraction: float = 0.2,
+              label_column: int | str | None = None) -> Dataset:
+    """A user's ``.npz`` (``X_train, y_train[, X_test, y_test]`` or ``X, y``) or ``.csv`` (the label in
+    the last column, or in ``label_column``: a header name or an index; see :mod:`mlplab.data.csvdata`)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data: no file at {str(path)!r}")
+    if label_column is not None and path.suffix != ".csv":
+        raise ValueError(f"label_column {label_column!r}: only a .csv file has a label column to choose; "
+                         f"data {str(path)!r} is not one")
     if path.suffix == ".npz":
         try:
             with np.load(path, allow_pickle=False) as archive:
@@ -160,22 +165,8 @@ def load_file(path: str | os.PathLike, seed: int = 0, test_fraction: float = 0.2
             raise ValueError(f"data {str(path)!r} must hold X_train, y_train[, X_test, y_test] or X, y; "
                              f"found {sorted(arrays)}")
     elif path.suffix == ".csv":
-        with open(path, newline="") as f:
-            rows = [row for row in csv.reader(f) if row]
-        if rows and not _is_number(rows[0][-1]):
-            rows = rows[1:]                       # a header line
-        lengths = [len(row) for row in rows]
-        if len(set(lengths)) > 1:
-            bad = next(i for i, n in enumerate(lengths) if n != lengths[0])
-            raise ValueError(f"data {str(path)!r} is ragged: row {bad + 1} has {lengths[bad]} values, row 1 has "
-                             f"{lengths[0]} (rows after a header line counted from 1)")
-        try:
-            table = np.array(rows, dtype=np.float64)
-        except ValueError as err:
-            raise ValueError(f"data {str(path)!r}: every row must be numbers with the label last ({err})") from None
-        if table.ndim != 2 or table.shape[1] < 2:
-            raise ValueError(f"data {str(path)!r} needs at least one feature column and a label column")
-        X, y, test = table[:, :-1], table[:, -1], (None, None)
+        X, y = read_csv(path, label_column)
+        test = (None, None)
     else:
         raise ValueError(f"data {str(path)!r}: a file must end in .npz or .csv")
     X, y = _check_xy(path, "train", X, y)
@@ -214,20 +205,16 @@ def _check_xy(path: Path, part: str, X: np.ndarray, y: np.ndarray) -> tuple[np.n
     return X, y
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
 def load_dataset(data: str | os.PathLike, data_dir: str | os.PathLike | None = None, seed: int = 0,
-                 test_fraction: float = 0.2, n: int | None = None) -> Dataset:
-    """Load ``data``: one of :data:`NAMES`, or a path to an ``.npz`` / ``.csv`` file."""
+                 test_fraction: float = 0.2, n: int | None = None, label_column: int | str | None = None) -> Dataset:
+    """Load ``data``: one of :data:`NAMES`, or a path to an ``.npz`` / ``.csv`` file (``label_column``:
+    the CSV's label column, by header name or index; default the last)."""
     text = os.fspath(data)
     if text in NAMES:
+        if label_column is not None:
+            raise ValueError(f"label_column {label_column!r}: only a .csv file has a label column to choose; "
+                             f"data {text!r} is a named dataset")
         return load_named(text, data_dir, seed, test_fraction, n)
     if text.endswith((".npz", ".csv")) or os.path.sep in text:
-        return load_file(text, seed, test_fraction)
+        return load_file(text, seed, test_fraction, label_column)
     raise ValueError(f"unknown data {text!r}; valid: {', '.join(NAMES)}, or a path to an .npz or .csv file")
