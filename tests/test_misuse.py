@@ -101,6 +101,17 @@ def test_no_machine_fits_an_absurd_network(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_the_estimators_refuse_a_network_too_large_too(monkeypatch):
+    from mlplab.sklearn import MLPClassifier, MLPRegressor
+    X, y = np.random.default_rng(0).normal(size=(30, 4)), np.arange(30) % 3
+    monkeypatch.setattr(memory, "available_bytes", lambda: GIB)
+    for estimator, target in ((MLPClassifier, y), (MLPRegressor, y.astype(float))):
+        with pytest.raises(memory.NetworkTooLarge, match=r"hidden_layer_sizes \(100000000,\): the network needs "
+                                                         r"about [\d.]+ GiB .*; this machine has 1\.0 GiB available"):
+            estimator(hidden_layer_sizes=(100000000,)).fit(X, target)
+    MLPClassifier(hidden_layer_sizes=(8,), max_iter=2).fit(X, y)          # a small one fits in 1 GiB
+
+
 # -- the CSV label column ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def label_first(tmp_path_factory) -> Path:

@@ -100,8 +100,15 @@ class _MLPBase(BaseEstimator, ABC):
                 raise ValueError(f"hidden_layer_sizes must hold positive integers, got {size!r} at position {i}")
         return [int(s) for s in sizes]
 
-    def _build(self, n_in: int, n_out: int, seed: int, dtype: Any) -> tuple[Sequential, optim.Optimizer]:
+    def _build(self, n_in: int, n_out: int, seed: int, dtype: Any, n: int) -> tuple[Sequential, optim.Optimizer]:
         self.dtype_ = np.dtype(dtype if self.dtype == "auto" else self.dtype).name
+        # a network the machine cannot hold is refused before mlp() allocates it (mlplab.memory)
+        from mlplab.memory import EVAL_BATCH, check_fits, estimate
+        check_fits(estimate(n_in, self._hidden(), n_out, batch_size=self._batch(n), dtype=self.dtype_,
+                            optimizer_slots=2 if self.solver == "adam" else int(self.momentum > 0),
+                            batchnorm=self.batchnorm, dropout=self.dropout > 0,
+                            eval_batch=min(EVAL_BATCH, n) if self.early_stopping else 0),
+                   f"hidden_layer_sizes {tuple(self._hidden())}")
         net = mlp(n_in, self._hidden(), n_out, activation=ACTIVATION_NAMES[self.activation],
                   init=None if self.init == "auto" else self.init, batchnorm=self.batchnorm, dropout=self.dropout,
                   seed=seed, dtype=self.dtype_)
@@ -137,7 +144,7 @@ class _MLPBase(BaseEstimator, ABC):
                              y_numeric=self._regression)
         targets, n_out = self._targets(y, reset=True)
         seed = self._seed()
-        self.net_, self.optimizer_ = self._build(X.shape[1], n_out, seed, X.dtype)
+        self.net_, self.optimizer_ = self._build(X.shape[1], n_out, seed, X.dtype, X.shape[0])
         self.loss_curve_, self.n_iter_, self._partial_seed_ = [], 0, seed
         X = X.astype(self.dtype_, copy=False)
         if self.pretrain != "none":
@@ -175,7 +182,7 @@ class _MLPBase(BaseEstimator, ABC):
         targets, n_out = self._targets(y, reset=new_targets)
         if first:
             self._partial_seed_ = self._seed()
-            self.net_, self.optimizer_ = self._build(X.shape[1], n_out, self._partial_seed_, X.dtype)
+            self.net_, self.optimizer_ = self._build(X.shape[1], n_out, self._partial_seed_, X.dtype, X.shape[0])
             self.loss_curve_, self.n_iter_ = [], 0
         # one epoch over the data given, continuing the optimizer's state (a new trainer, the same optimizer)
         trainer = self._trainer(X.shape[0], 1, self._partial_seed_ + self.n_iter_)
