@@ -60,7 +60,9 @@ class Parser(argparse.ArgumentParser):
                 return
             flag = arg.split("=", 1)[0]
             if flag.startswith("--") and flag not in known:
-                match = difflib.get_close_matches(flag, known, n=1)
+                # an abbreviation (--epoch, --hid) means the flag it begins; else the closest spelling
+                begun = [name for name in known if name.startswith(flag)]
+                match = difflib.get_close_matches(flag, begun or known, n=1, cutoff=0.0 if begun else 0.6)
                 hint = f"did you mean {match[0]}?" if match else f"{self.prog} --help lists the flags"
                 self.error(f"unknown flag {flag}; {hint}")
 
