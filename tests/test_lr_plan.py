@@ -14,7 +14,7 @@ import pytest
 
 from mlplab import run as run_module
 from mlplab.cli import main
-from mlplab.config import resolve
+from mlplab.config import read_toml, resolve
 from mlplab.lr_plan import build_schedule, resume_schedule, saved_schedule
 from mlplab.train import checkpoint_state
 
@@ -58,6 +58,8 @@ def test_a_stopped_cosine_run_given_more_epochs_decays_on_from_its_current_rate(
     assert f"# {line[len('mlplab: '):]}" in (out / "config.toml").read_text()
     plan = checkpoint_state(out / "checkpoints" / "last.npz")["schedule_plan"]
     assert plan["epochs"] == 6 and plan["base_epochs"] == 4 and plan["segments"] == [[16, 0.025, 48]]
+    followed = saved_schedule(out, resolve(read_toml(out / "config.toml"), {}), SPE)     # what a report redraws
+    assert [followed(epoch * SPE - 1) for epoch in range(1, 7)] == rates
 
 
 def test_a_finished_cosine_run_stays_at_its_floor_and_says_so(tmp_path, capsys):
