@@ -43,7 +43,7 @@ class MemoryEstimate:
                 + self.eval_activations)
 
     def describe(self) -> str:
-        what = f", {self.batch_is}" if self.batch_is else ""
+        what = f" ({self.batch_is})" if self.batch_is else ""
         evaluation = f" and of an evaluation batch of {self.eval_batch:,}" if self.eval_batch else ""
         return (f"about {self.total / GIB:,.1f} GiB (parameters, gradients, optimizer state, activations of a batch "
                 f"of {self.batch:,}{what}{evaluation})")
