@@ -242,7 +242,7 @@ def _break_model(run: Path, tmp: Path, change: Callable[[dict], None]) -> Path:
 
 def _other_architecture(arrays):
     header = json.loads(str(arrays["__architecture__"]))
-    header["layers"].insert(2, {"type": "Dense", "config": {"in_features": 8, "out_features": 8}})
+    header["layers"].insert(3, {"type": "Dense", "config": {"in_features": 8, "out_features": 8}})
     arrays["__architecture__"] = np.array(json.dumps(header))
 
 
@@ -250,7 +250,7 @@ MODEL_CASES = [
     ("missing-keys", lambda a: a.pop("param:0.W"), r"missing array 'param:0\.W'"),
     ("wrong-shape", lambda a: a.update({"param:0.W": np.zeros((8, 3), np.float32)}),
      r"array 'param:0\.W' has shape \(8, 3\), expected \(8, 2\)"),
-    ("other-architecture", _other_architecture, r"missing array 'param:2\.W'"),
+    ("other-architecture", _other_architecture, r"missing array 'param:3\.W'"),
 ]
 
 

@@ -80,10 +80,11 @@ class RunInputs:
         return int(first["step"]) if first else None
 
     def schedule(self) -> Any:
-        """The run's learning-rate schedule rebuilt from its config (None when it cannot be)."""
-        from mlplab.run import build_schedule
+        """The run's learning-rate schedule as it ran, re-plans on resume included (the plan kept in the
+        checkpoint; else rebuilt from the config); None when it cannot be."""
+        from mlplab.lr_plan import saved_schedule
         spe = self.steps_per_epoch
-        return build_schedule(self.config, spe) if spe else None
+        return saved_schedule(self.run_dir, self.config, spe) if spe else None
 
     def learning_rate_curve(self) -> tuple[list[float], list[float]]:
         """``(epochs, rates)``: the rate of every update, at the fraction of an epoch where it ends
