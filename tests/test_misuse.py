@@ -148,6 +148,24 @@ def test_label_column_chooses_the_column(label_first, column, tmp_path):
     assert read_toml(out / "config.toml")["label_column"] == column   # kept for --resume
 
 
+def test_a_run_trained_with_a_label_column_evaluates_predicts_and_reports_with_it(label_first, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(label_first / "digits.csv"), "--label-column", "label", "--hidden", "32",
+                 "--out", str(out), *FAST]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 0                          # the test split, read with the run's column
+    assert json.loads(capsys.readouterr().out)["test_accuracy"] == pytest.approx(summary["test_accuracy"])
+    assert main(["predict", str(out), "--input", str(label_first / "digits.csv")]) == 0   # label first: dropped
+    rows = capsys.readouterr().out.splitlines()
+    truth = np.loadtxt(label_first / "digits.csv", delimiter=",", skiprows=1, dtype=int)[:, 0]
+    predicted = np.array([int(row.split(",")[1]) for row in rows[1:]])
+    assert len(predicted) == len(truth) and (predicted == truth).mean() > 0.8
+    from mlplab.report import write_report
+    write_report(out)                                                # its test-set figures need the dataset back
+    assert (out / "figures" / "confusion-matrix.png").is_file()
+
+
 def test_label_column_in_a_config_file_may_be_a_number(label_first, tmp_path):
     (tmp_path / "c.toml").write_text(f'data = "{label_first / "digits.csv"}"\nlabel_column = 0\n')
     config = read_toml(tmp_path / "c.toml")

@@ -45,14 +45,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from mlplab.run import load_run
     from mlplab.train import evaluate_batches
     config, net, pre = load_run(args.run_dir)
-    dataset = load_dataset(args.data or config["data"], args.data_dir or config["data_dir"], seed=config["seed"])
+    data = args.data or config["data"]
+    label_column = config.get("label_column") if str(data).endswith(".csv") else None   # the run's own choice
+    dataset = load_dataset(data, args.data_dir or config["data_dir"], seed=config["seed"], label_column=label_column)
     X = net.check_input(pre.transform(dataset.X_test, net.dtype))
     loss, acc = evaluate_batches(net, X, dataset.y_test)
     print(json.dumps({"test_accuracy": acc, "test_loss": loss, "n_test": int(X.shape[0]), "data": dataset.name}))
     return 0
 
 
-def _read_features(path: str, n_features: int) -> np.ndarray:
+def _read_features(path: str, n_features: int, label_column: int | str | None = None) -> np.ndarray:
+    """The rows to predict: an .npz's X, or a .csv's numbers; a CSV with one column too many has a label
+    column, the one the run was trained with (``label_column``; default the last), which is dropped."""
     from mlplab.network import read_npz
     if path.endswith(".npz"):
         arrays = read_npz(path, "input")
@@ -63,16 +67,22 @@ def _read_features(path: str, n_features: int) -> np.ndarray:
     elif path.endswith(".csv"):
         with open(path, newline="") as f:
             rows = [row for row in csv.reader(f) if row]
+        header = None
         try:
             float(rows[0][0])
         except (ValueError, IndexError):
-            rows = rows[1:]
+            header, rows = rows[0], rows[1:]
         try:
             X = np.array(rows, dtype=np.float64)
         except ValueError as err:
             raise UsageError(f"input {path!r}: every row must be numbers ({err})") from None
         if X.ndim == 2 and X.shape[1] == n_features + 1:
-            X = X[:, :-1]            # a label column
+            from mlplab.data.csvdata import column_index
+            try:
+                label = column_index(Path(path), label_column, header, X.shape[1])
+            except ValueError as err:
+                raise UsageError(f"input {path!r}: {err}") from None
+            X = np.delete(X, label, axis=1)       # the label column
     else:
         raise UsageError(f"input {path!r} must end in .npz or .csv")
     if X.ndim != 2 or X.shape[1] != n_features:
@@ -83,8 +93,8 @@ def _read_features(path: str, n_features: int) -> np.ndarray:
 def cmd_predict(args: argparse.Namespace) -> int:
     from mlplab.backend import to_numpy
     from mlplab.run import load_run
-    _, net, pre = load_run(args.run_dir)
-    X = pre.transform(_read_features(args.input, net.in_features), net.dtype)
+    config, net, pre = load_run(args.run_dir)
+    X = pre.transform(_read_features(args.input, net.in_features, config.get("label_column")), net.dtype)
     proba = to_numpy(net.predict_proba(X))
     out = io.StringIO(newline="") if args.output else sys.stdout
     writer = csv.writer(out)

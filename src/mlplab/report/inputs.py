@@ -119,7 +119,9 @@ class RunInputs:
         ``dataset_problem`` when it cannot be loaded here (a user's file that has moved, say)."""
         from mlplab.data import load_dataset
         try:
-            return load_dataset(self.config["data"], self.config["data_dir"], seed=self.config["seed"])
+            data = self.config["data"]
+            label_column = self.config.get("label_column") if str(data).endswith(".csv") else None
+            return load_dataset(data, self.config["data_dir"], seed=self.config["seed"], label_column=label_column)
         except (OSError, ValueError) as err:
             self.dataset_problem = str(err)
             return None
