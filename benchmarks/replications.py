@@ -223,17 +223,54 @@ def fashion(rows: list[dict[str, str]]) -> tuple[list[str], list[Claim]]:
                                       "SVC 89.7% and scikit-learn's MLP 87.1% (Xiao et al. 2017)")]
 
 
+def mean_image_error() -> float:
+    """Squared error per image of reconstructing every Fashion-MNIST test image as the training mean image:
+    what "learns only the average image" would score."""
+    import numpy as np
+    from mlplab.data import load_dataset
+    data = load_dataset("fashion-mnist")
+    mean = data.X_train.mean(axis=0) / data.pixel_max
+    return float(784.0 * np.mean((data.X_test / data.pixel_max - mean) ** 2))
+
+
 def hinton_autoencoder(rows: list[dict[str, str]]) -> tuple[list[str], list[Claim]]:
-    row = rows[0]
-    ae = arm(row, "test_mse", 784.0)
-    pca = 784.0 * float(row["pca_test_mse_mean"])          # deterministic: PCA has no seed
+    """The pre-trained deep autoencoder against PCA (the paper's headline) and against the same net from a
+    random start with the same fine-tuning (its central claim), in squared error per image (784 x MSE)."""
+    ours = {row.get("pretrain") or "autoencoder": row for row in rows}     # older tables: one pre-trained row
+    pre = arm(ours["autoencoder"], "test_mse", 784.0)
+    pca = 784.0 * float(ours["autoencoder"]["pca_test_mse_mean"])         # deterministic: PCA has no seed
     lines = ["| | paper, MNIST (squared error per image) | mlplab, Fashion-MNIST (squared error per image) |",
-             "|---|---|---|", f"| deep autoencoder | 3.00 | {fmt(ae, '')} |", "| logistic PCA | 8.01 | - |",
-             f"| PCA, 30 components | 13.87 | {pca:.2f} (deterministic) |"]
-    return lines, [Claim.from_summary("The deep autoencoder reconstructs test images better than PCA with as many "
-                                      "components", "autoencoder test error - PCA's, squared error per image; "
-                                      "predicted < 0 (Hinton & Salakhutdinov 2006: 3.00 vs 13.87)", ae[0] - pca, ae[1],
-                                      ae[2], 0.0, "<", f"PCA, 30 components: {pca:.2f}")]
+             "|---|---|---|", f"| deep autoencoder, pre-trained | 3.00 | {fmt(pre, '')} |"]
+    if "none" in ours:
+        lines.append(f"| deep autoencoder, random start, same fine-tuning | the average image (no number given) | "
+                     f"{fmt(arm(ours['none'], 'test_mse', 784.0), '')} |")
+        lines.append(f"| the training mean image, as every reconstruction | - | {mean_image_error():.2f} |")
+    lines += ["| logistic PCA | 8.01 | - |", f"| PCA, 30 components | 13.87 | {pca:.2f} (deterministic) |"]
+    seeds = per_seed("hinton-autoencoder", "test_mse")
+    pre_seeds = (seeds or {}).get("pretrain=autoencoder", {})
+    if len(pre_seeds) >= 2:
+        claims = [Claim.from_samples(
+            "The deep autoencoder reconstructs test images better than PCA with as many components",
+            "autoencoder test error - PCA's, squared error per image, per seed; predicted < 0 (Hinton & "
+            "Salakhutdinov 2006: 3.00 vs 13.87)", [784.0 * v - pca for v in pre_seeds.values()], 0.0, "<",
+            baseline=f"PCA, 30 components: {pca:.2f}")]
+    else:
+        claims = [Claim.from_summary(
+            "The deep autoencoder reconstructs test images better than PCA with as many components",
+            "autoencoder test error - PCA's, squared error per image; predicted < 0 (Hinton & Salakhutdinov "
+            "2006: 3.00 vs 13.87)", pre[0] - pca, pre[1], pre[2], 0.0, "<", f"PCA, 30 components: {pca:.2f}")]
+    random_seeds = (seeds or {}).get("pretrain=none", {})
+    shared = sorted(set(pre_seeds) & set(random_seeds))
+    if len(shared) >= 2:
+        random = arm(ours["none"], "test_mse", 784.0)
+        claims.append(Claim.from_paired(
+            "Pre-training lowers the deep autoencoder's test reconstruction error against a random start given "
+            "the same fine-tuning",
+            "test error random start - pre-trained, squared error per image, paired by seed; predicted > 0 "
+            "(Hinton & Salakhutdinov 2006: without pre-training the deep autoencoder learns only the average "
+            "image)", [784.0 * random_seeds[s] for s in shared], [784.0 * pre_seeds[s] for s in shared], 0.0, ">",
+            baseline=f"random (Xavier) start {fmt(random, '')}; pre-trained {fmt(pre, '')}"))
+    return lines, claims
 
 
 # Of an experiment that is also a replication, the claims that are the paper's (their text starts so)
@@ -280,14 +317,18 @@ REPLICATIONS: list[tuple[str, str, Callable, str, str]] = [
      "The demo network (784-1000-500-250-10, batch norm, ReLU, SGD momentum 0.9, cosine from lr 0.05, batch 100) with "
      "dropout 0.4, weight decay 5e-4, all 60,000 training images, tested on the 10,000. The third recipe tried (the "
      "two before are in the table), chosen by looking at test accuracy across these runs, which flatters it "
-     "slightly; no validation set was used for the choice.", "60 epochs (36,000 updates)."),
+     "slightly; no validation set was used for the choice.", "60 epochs (36,000 updates); run at commit 7d8f041 (the "
+     "previous run of this spec, a week earlier, gave 91.21 ± 0.17)."),
     ("hinton-autoencoder", "Hinton & Salakhutdinov 2006, the deep autoencoder against PCA", hinton_autoencoder,
      "784-1000-500-250-30 sigmoid autoencoder with a linear code, greedy autoencoder pre-training (2 epochs per layer, "
-     "Adam 1e-3; the paper used RBMs), unrolled, Adam fine-tuning on all 60,000 Fashion-MNIST training images; PCA "
+     "Adam 1e-3; the paper used RBMs), unrolled, or a random (Xavier) start; Adam fine-tuning on all 60,000 "
+     "Fashion-MNIST training images; PCA "
      "with 30 components fitted on the same images; errors on the 10,000 test images.",
-     "10 epochs of fine-tuning (about 5 minutes a seed); the paper fine-tuned for far longer on MNIST: **not the "
-     "paper's budget**. The random-init control for the paper's central claim (pre-training is what makes the deep "
-     "autoencoder trainable) is in `mlplab experiment pretraining`."),
+     "10 epochs of fine-tuning for both starts (6,000 updates; about 5 minutes a seed); the pre-trained start also "
+     "had 2 epochs of layer-wise updates per layer (4 layers: 4,800 updates of one layer each), which the random "
+     "start did not get. The paper fine-tuned for far longer on MNIST: **not the paper's budget**. Run at commit "
+     "7d8f041 (3 seeds). The direction holds, the strong form does not: from a random (Xavier) start with Adam the "
+     "net learns far more than the average image (compare the mean image's row), though it stays behind PCA."),
     ("batchnorm", "Ioffe & Szegedy 2015, Figure 1", None,
      "The experiment `batchnorm`: 3 hidden layers of 100 sigmoid units, small Gaussian weights, batches of 60, with "
      "and without batch norm; test accuracy against updates and the 15/50/85th percentiles of one unit's input.",
