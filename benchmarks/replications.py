@@ -45,6 +45,7 @@ def load(name: str) -> list[dict[str, str]] | None:
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(fresh, kept)
         _keep_seeds(name)
+        _keep_curves(name)
     if not kept.is_file():
         return None
     with open(kept, newline="") as f:
@@ -65,6 +66,36 @@ def _keep_seeds(name: str) -> None:
             writer = csv.DictWriter(f, keys)
             writer.writeheader()
             writer.writerows(rows)
+
+
+def _keep_curves(name: str) -> None:
+    """Write ``NAME-curves.csv`` (config, seed, epoch, test_mse) when the sweep's runs recorded a per-epoch
+    test error (the autoencoder's ``metrics.csv``), so the page can show whether an arm had levelled off."""
+    rows = []
+    for metrics in sorted((SWEEPS / name / "runs").glob("*/seed*/metrics.csv")):
+        with open(metrics, newline="") as f:
+            for row in csv.DictReader(f):
+                if "test_mse" in row:
+                    rows.append({"config": metrics.parent.parent.name, "seed": int(metrics.parent.name[4:]),
+                                 "epoch": int(row["epoch"]), "test_mse": float(row["test_mse"])})
+    if rows:
+        with open(KEPT / f"{name}-curves.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def curve_means(name: str, config: str, metric: str = "test_mse", scale: float = 784.0) -> list[float]:
+    """The mean over seeds of ``metric`` per epoch for ``config`` from the kept curves ([] when none were kept)."""
+    path = KEPT / f"{name}-curves.csv"
+    if not path.is_file():
+        return []
+    by_epoch: dict[int, list[float]] = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["config"] == config:
+                by_epoch.setdefault(int(row["epoch"]), []).append(scale * float(row[metric]))
+    return [sum(v) / len(v) for _, v in sorted(by_epoch.items())]
 
 
 def per_seed(name: str, metric: str) -> dict[str, dict[int, float]] | None:
@@ -242,10 +273,23 @@ def hinton_autoencoder(rows: list[dict[str, str]]) -> tuple[list[str], list[Clai
     lines = ["| | paper, MNIST (squared error per image) | mlplab, Fashion-MNIST (squared error per image) |",
              "|---|---|---|", f"| deep autoencoder, pre-trained | 3.00 | {fmt(pre, '')} |"]
     if "none" in ours:
-        lines.append(f"| deep autoencoder, random start, same fine-tuning | the average image (no number given) | "
+        lines.append(f"| deep autoencoder, random (Xavier) start, same fine-tuning | not reported for this net | "
                      f"{fmt(arm(ours['none'], 'test_mse', 784.0), '')} |")
-        lines.append(f"| the training mean image, as every reconstruction | - | {mean_image_error():.2f} |")
+        lines.append(f"| the training mean image, as every reconstruction (computed from the data) | - | "
+                     f"{mean_image_error():.2f} |")
     lines += ["| logistic PCA | 8.01 | - |", f"| PCA, 30 components | 13.87 | {pca:.2f} (deterministic) |"]
+    if "none" in ours:                                         # computed, so a rerun that reverses them says so
+        random_mean, mean_image = arm(ours["none"], "test_mse", 784.0)[0], mean_image_error()
+        pca_side = "behind" if random_mean > pca else "ahead of"
+        lines += ["", f"The random start ends at {random_mean:.2f} per image: "
+                  f"{'below' if random_mean < mean_image else 'not below'} the mean image's {mean_image:.2f} (so it "
+                  f"{'learns more than' if random_mean < mean_image else 'learns no more than'} the average image) "
+                  f"and {pca_side} PCA's {pca:.2f}."]
+        tails = [(label, curve_means("hinton-autoencoder", config)) for config, label in
+                 (("pretrain=none", "random start"), ("pretrain=autoencoder", "pre-trained"))]
+        if all(len(curve) >= 3 for _, curve in tails):        # whether an arm was still falling when it stopped
+            lines.append("Test error over the last three epochs of fine-tuning, mean over seeds: " + "; ".join(
+                f"{label} {', '.join(f'{v:.2f}' for v in curve[-3:])}" for label, curve in tails) + ".")
     seeds = per_seed("hinton-autoencoder", "test_mse")
     pre_seeds = (seeds or {}).get("pretrain=autoencoder", {})
     if len(pre_seeds) >= 2:
@@ -264,12 +308,13 @@ def hinton_autoencoder(rows: list[dict[str, str]]) -> tuple[list[str], list[Clai
     if len(shared) >= 2:
         random = arm(ours["none"], "test_mse", 784.0)
         claims.append(Claim.from_paired(
-            "Pre-training lowers the deep autoencoder's test reconstruction error against a random start given "
-            "the same fine-tuning",
+            "Pre-training lowers the deep autoencoder's test reconstruction error against a random (Xavier, Adam) "
+            "start, after the same 10 epochs of fine-tuning",
             "test error random start - pre-trained, squared error per image, paired by seed; predicted > 0 "
-            "(Hinton & Salakhutdinov 2006: without pre-training the deep autoencoder learns only the average "
-            "image)", [784.0 * random_seeds[s] for s in shared], [784.0 * pre_seeds[s] for s in shared], 0.0, ">",
-            baseline=f"random (Xavier) start {fmt(random, '')}; pre-trained {fmt(pre, '')}"))
+            "(Hinton & Salakhutdinov 2006: pre-training is what lets a deep autoencoder train; their random start "
+            "was small random weights with conjugate gradients)", [784.0 * random_seeds[s] for s in shared], [784.0 * pre_seeds[s] for s in shared], 0.0, ">",
+            baseline=f"random (Xavier) start {fmt(random, '')}; pre-trained {fmt(pre, '')}, which also had "
+                     "4,800 layer-wise updates"))
     return lines, claims
 
 
@@ -324,11 +369,12 @@ REPLICATIONS: list[tuple[str, str, Callable, str, str]] = [
      "Adam 1e-3; the paper used RBMs), unrolled, or a random (Xavier) start; Adam fine-tuning on all 60,000 "
      "Fashion-MNIST training images; PCA "
      "with 30 components fitted on the same images; errors on the 10,000 test images.",
-     "10 epochs of fine-tuning for both starts (6,000 updates; about 5 minutes a seed); the pre-trained start also "
+     "10 epochs of fine-tuning for both starts (6,000 updates; 4.5 to 7 minutes a seed); the pre-trained start also "
      "had 2 epochs of layer-wise updates per layer (4 layers: 4,800 updates of one layer each), which the random "
      "start did not get. The paper fine-tuned for far longer on MNIST: **not the paper's budget**. Run at commit "
-     "7d8f041 (3 seeds). The direction holds, the strong form does not: from a random (Xavier) start with Adam the "
-     "net learns far more than the average image (compare the mean image's row), though it stays behind PCA."),
+     "7d8f041 (3 seeds). The paper's sentence that a random start 'always reconstructs the average of the training "
+     "data, even after prolonged fine-tuning' is about its deeper curves autoencoder (784-400-200-100-50-25-6), "
+     "not this net, so only the direction of its central claim is tested here."),
     ("batchnorm", "Ioffe & Szegedy 2015, Figure 1", None,
      "The experiment `batchnorm`: 3 hidden layers of 100 sigmoid units, small Gaussian weights, batches of 60, with "
      "and without batch norm; test accuracy against updates and the 15/50/85th percentiles of one unit's input.",
