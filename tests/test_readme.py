@@ -2,7 +2,7 @@
 
 Blocks are tagged: ``bash`` and ``python`` blocks run, ``text`` blocks are output or layout and do
 not. Bash blocks run in order in one scratch folder (so ``runs/demo`` made by one is there for the
-next), with ``docs/``, ``benchmarks/``, ``examples/`` and ``recipes/`` linked in and the venv's
+next), with copies of ``docs/``, ``benchmarks/``, ``examples/`` and ``recipes/`` and the venv's
 ``mlplab`` first on PATH. "Small data" is these rewrites of an ``mlplab train`` / ``autoencoder``
 line, and nothing else: ``--train-limit 600`` is added (600 training images), and ``--epochs N``
 becomes ``--epochs ceil(N / 10)`` (2 where the line gives none). The set-up commands are not run
@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -82,8 +83,8 @@ def test_the_rewrite_only_shrinks_training():
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("readme")
-    for name in ("docs", "benchmarks", "examples", "recipes"):
-        (folder / name).symlink_to(ROOT / name)
+    for name in ("docs", "benchmarks", "examples", "recipes"):     # copies: a command may write (--render does)
+        shutil.copytree(ROOT / name, folder / name, symlinks=False)
     rows = np.random.default_rng(0).integers(0, 256, size=(3, 784))          # three "images" for predict
     np.savetxt(folder / "rows.csv", rows, fmt="%d", delimiter=",")
     return folder
