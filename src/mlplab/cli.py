@@ -42,7 +42,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from mlplab.data import load_dataset
-    from mlplab.run import load_run
+    from mlplab.rundir import load_run
     from mlplab.train import evaluate_batches
     config, net, pre = load_run(args.run_dir)
     data = args.data or config["data"]
@@ -92,7 +92,7 @@ def _read_features(path: str, n_features: int, label_column: int | str | None = 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from mlplab.backend import to_numpy
-    from mlplab.run import load_run
+    from mlplab.rundir import load_run
     config, net, pre = load_run(args.run_dir)
     X = pre.transform(_read_features(args.input, net.in_features, config.get("label_column")), net.dtype)
     proba = to_numpy(net.predict_proba(X))

@@ -135,7 +135,7 @@ def to_onnx(net: Sequential, path: str | os.PathLike | None = None, preprocessor
 
 def export_run(run_dir: str | os.PathLike, output: str | os.PathLike | None = None, fmt: str = "onnx") -> str:
     """Export a finished run's model, its preprocessing in front: ``RUN_DIR/model.onnx`` by default."""
-    from mlplab.run import load_run
+    from mlplab.rundir import load_run
     from mlplab.validation import check_choice
     check_choice("format", fmt, ("onnx",))
     _, net, pre = load_run(run_dir)

@@ -1,20 +1,17 @@
-"""A training run from a config: data, network, optimizer, schedule, and the run directory.
+"""A training run from a config: data, network, optimizer, schedule, and what it writes.
 
-A run directory holds ``config.toml`` (the resolved config: ``mlplab train --config`` takes it
-back), ``preprocess.npz``, ``metrics.csv`` (a row per epoch, rewritten as the run goes),
-``checkpoints/last.npz``, ``model.npz``, ``summary.json``, and with diagnostics on (the default)
-``diagnostics.npz`` + ``diagnostics.json`` (see :mod:`mlplab.diagnostics`).
+:func:`train_run` is what ``mlplab train`` does: it builds the data, network and optimizer the
+config asks for (the builders here), trains, and fills the run directory.  The folder itself (its
+files, how they are written and read back: ``load_run``, ``prepare_output``, ...) is
+:mod:`mlplab.rundir`; its names are re-exported here, where callers have always imported them.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +27,14 @@ from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
 from mlplab.findings import diagnose_run
 from mlplab.memory import check_fits, config_estimate
 from mlplab.atomic import write_npz_atomic, write_text_atomic
-from mlplab.network import Sequential, default_init, load, mlp, save
+from mlplab.network import Sequential, default_init, mlp, save
 from mlplab.notebook import in_notebook
-from mlplab.runlock import LOCK_FILE, RunInUse, RunLock
+from mlplab.runlock import RunLock
+# the run directory's names are re-exported (__all__): `from mlplab.run import load_run` keeps working
+from mlplab.rundir import (CHECKPOINT, RUN_FILES, RunDirectoryWriter, load_run, prepare_output, remove_run_files,
+                           remove_stale_temporaries, write_csv)
 from mlplab.lr_plan import build_schedule, resume_schedule
-from mlplab.train import METRIC_KEYS, Callback, Trainer, TrainingDiverged, checkpoint_state
-
-CHECKPOINT = Path("checkpoints") / "last.npz"
+from mlplab.train import Callback, Trainer, TrainingDiverged, checkpoint_state
 
 
 @dataclass
@@ -129,28 +127,6 @@ def build_optimizer(config: dict[str, Any]) -> optim.Optimizer:
     raise ValueError(f"optimizer {name!r} has no builder; valid: sgd, rmsprop, adam, adamw, adagrad")
 
 
-def write_csv(path: Path, rows: list[dict[str, Any]], fields: list[str] | None = None) -> None:
-    """Write ``rows`` as CSV to a temporary name, then rename: a reader never sees half a table.
-    ``fields`` defaults to every key, in order of first appearance; others are ignored."""
-    fields = fields or list(dict.fromkeys(key for row in rows for key in row))
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-
-
-class RunDirectoryWriter(Callback):
-    """Rewrites ``metrics.csv`` after every epoch, so an interrupted run keeps its curve."""
-
-    def __init__(self, out: Path) -> None:
-        self.path = out / "metrics.csv"
-
-    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, float]) -> None:
-        write_csv(self.path, trainer.history, list(METRIC_KEYS))
-
-
 class ProgressBar(Callback):
     """A tqdm bar per epoch with the running loss, then a line per epoch.  On when stderr is a terminal
     or in a Jupyter notebook, where the bar is tqdm's notebook display (``tqdm.auto``; tqdm's text bar
@@ -193,53 +169,6 @@ class ProgressBar(Callback):
             parts += [f"{k.split('_')[0]} acc {metrics[k]:.4f}" for k in ("val_accuracy", "test_accuracy")
                       if k in metrics]
             print("  ".join(parts) + f"  ({metrics['seconds']:.1f}s)", file=sys.stdout if self.notebook else sys.stderr)
-
-
-# What a run writes into its folder: `--overwrite` removes exactly these, and leaves anything else.
-RUN_FILES = ("config.toml", "preprocess.npz", "metrics.csv", "pretrain.csv", "checkpoints", "model.npz",
-             "summary.json", "diagnostics.npz", "diagnostics.json", "report.html", "figures")
-
-
-def prepare_output(out: Path, overwrite: bool = False, lock: RunLock | None = None) -> bool:
-    """Make sure ``out`` can take a new run: refuse a non-empty folder unless ``overwrite`` (then
-    the previous run's files go), create it, take its ``lock`` (refused while another process
-    holds it) before removing or writing anything, and prove it writable.  Returns whether it was created."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out {str(out)!r} exists and is not a folder")
-    if not overwrite and out.is_dir() and any(path.name != LOCK_FILE for path in out.iterdir()):
-        raise ValueError(f"out {str(out)!r} already exists and is not empty; pass --overwrite (API: "
-                         f"overwrite=True) to replace the run there, or choose another --out")
-    created = False
-    try:
-        try:
-            out.mkdir(parents=True)
-            created = True                    # by this process: mkdir is atomic, so two never both think so
-        except FileExistsError:
-            if not out.is_dir():
-                raise ValueError(f"out {str(out)!r} exists and is not a folder") from None
-        if lock is not None:
-            lock.acquire(out)
-        if overwrite:
-            remove_run_files(out)
-        (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):          # creating a folder is not the same as writing in it
-            pass
-    except RunInUse:
-        raise                  # the folder is the other process's: leave it alone, even one created here
-    except OSError as err:
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
-        raise ValueError(f"out {str(out)!r} is not writable: {err.strerror or err}") from None
-    return created
-
-
-def remove_run_files(out: Path) -> None:
-    for name in RUN_FILES:
-        path = out / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
 
 
 def train_run(config: dict[str, Any], resume: bool = False, progress: bool | None = None,
@@ -289,8 +218,7 @@ def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, over
         lock.acquire(out)
     created = False if resume else prepare_output(out, overwrite, lock)
     if resume:                             # half-written temporaries of a process that was killed
-        for stale in [*out.glob("*.tmp"), *out.glob(".mlplab-*.tmp"), *(out / CHECKPOINT.parent).glob(".mlplab-*.tmp")]:
-            stale.unlink(missing_ok=True)
+        remove_stale_temporaries(out)
     trainer: Trainer | None = None
     tensorboard = None
     try:
@@ -413,13 +341,9 @@ def pretrain_phase(config: dict[str, Any], net: Sequential, X: np.ndarray, out: 
                         "last_error": r.errors[-1]} for r in reports]}
 
 
-def load_run(run_dir: str | os.PathLike) -> tuple[dict[str, Any], Sequential, Preprocessor]:
-    """The config, trained model and preprocessing of a finished run."""
-    from mlplab.config import read_toml, resolve
-    from mlplab.network import read_npz
-    run_dir = Path(run_dir)
-    if not (run_dir / "model.npz").is_file():
-        raise FileNotFoundError(f"run_dir {str(run_dir)!r} holds no model.npz (is it a finished mlplab run?)")
-    config = resolve(read_toml(run_dir / "config.toml"), {})
-    pre = Preprocessor.from_arrays(read_npz(run_dir / "preprocess.npz", "preprocessing file"))
-    return config, load(run_dir / "model.npz"), pre
+__all__ = ["train_run", "PreparedData", "prepare_data", "preprocess_mode", "LSUV_BATCH", "build_network",
+           "resolved_init", "describe_run", "build_optimizer", "ProgressBar", "fit_batch", "record_divergence",
+           "pretrain_phase",
+           # re-exported from mlplab.rundir, where they live
+           "CHECKPOINT", "RUN_FILES", "RunDirectoryWriter", "write_csv", "prepare_output", "remove_run_files",
+           "load_run"]

@@ -19,7 +19,7 @@ import numpy as np
 from mlplab.atomic import write_text_atomic
 from mlplab.data import Preprocessor, load_dataset
 from mlplab.network import save
-from mlplab.run import write_csv
+from mlplab.rundir import write_csv
 from mlplab.pretrain import (deep_autoencoder, fine_tune_autoencoder, pca_reconstruction, pixel_mse,
                              pretrain_autoencoder, reconstruct)
 from mlplab.validation import check_choice, check_positive_int

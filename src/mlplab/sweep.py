@@ -169,7 +169,7 @@ def resumable(config: dict[str, Any]) -> bool:
     """Whether a cell's folder holds a checkpoint of this very config (a sweep killed while the cell
     ran): it then continues from there, bit-identically, instead of starting again."""
     from mlplab.config import read_toml
-    from mlplab.run import CHECKPOINT
+    from mlplab.rundir import CHECKPOINT
     out = Path(config["out"])
     if config.get(COMMAND, "train") != "train" or not (out / CHECKPOINT).is_file():
         return False
@@ -284,7 +284,7 @@ def gather(cells: list[Cell], out: Path, command: str = "train") -> list[dict[st
             row[f"{metric}_mean"] = statistics.mean(values) if values else math.nan
             row[f"{metric}_std"] = statistics.stdev(values) if len(values) > 1 else math.nan
         rows.append(row)
-    from mlplab.run import write_csv
+    from mlplab.rundir import write_csv
     write_csv(out / "results.csv", rows)
     write_text_atomic(out / "results.md", results_markdown(rows, command))
     return rows

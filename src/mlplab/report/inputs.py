@@ -129,7 +129,7 @@ class RunInputs:
     @cached_property
     def model_and_preprocessing(self) -> tuple[Any, Any] | None:
         """The finished model and its preprocessing (None for a run that did not finish)."""
-        from mlplab.run import load_run
+        from mlplab.rundir import load_run
         if not (self.run_dir / "model.npz").is_file():
             return None
         _, net, pre = load_run(self.run_dir)
