@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import shutil
 import sys
 import time

@@ -29,3 +29,13 @@ def test_build_optimizer_builds_each_named_optimizer_and_never_falls_through():
     config = {**resolve({}, {}), "optimizer": "nadam"}          # past validation, as a registry bug would be
     with pytest.raises(ValueError, match="optimizer 'nadam' has no builder"):
         build_optimizer(config)
+
+
+def test_the_report_reads_a_run_without_the_training_machinery():
+    """mlplab.report and mlplab.run do not import each other: drawing a report never loads mlplab.run."""
+    import subprocess
+    import sys
+    code = ("import sys, mlplab.report, mlplab.report.inputs, mlplab.report.page, mlplab.rundir, mlplab.builders; "
+            "print('mlplab.run' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "False", result.stderr

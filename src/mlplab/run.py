@@ -1,9 +1,9 @@
 """A training run from a config: data, network, optimizer, schedule, and what it writes.
 
 :func:`train_run` is what ``mlplab train`` does: it builds the data, network and optimizer the
-config asks for (the builders here), trains, and fills the run directory.  The folder itself (its
+config asks for (:mod:`mlplab.builders`), trains, and fills the run directory.  The folder itself (its
 files, how they are written and read back: ``load_run``, ``prepare_output``, ...) is
-:mod:`mlplab.rundir`; its names are re-exported here, where callers have always imported them.
+:mod:`mlplab.rundir`; both modules' names are re-exported here, where callers have always imported them.
 """
 
 from __future__ import annotations
@@ -20,19 +20,19 @@ from typing import Any
 import numpy as np
 
 import mlplab
-from mlplab import optim
 from mlplab.config import dumps_toml, validate
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
 from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
 from mlplab.findings import diagnose_run
 from mlplab.memory import check_fits, config_estimate
 from mlplab.atomic import write_npz_atomic, write_text_atomic
-from mlplab.network import Sequential, default_init, mlp, save
+from mlplab.network import Sequential, save
 from mlplab.notebook import in_notebook
 from mlplab.runlock import RunLock
 # the run directory's names are re-exported (__all__): `from mlplab.run import load_run` keeps working
 from mlplab.rundir import (CHECKPOINT, RUN_FILES, RunDirectoryWriter, load_run, prepare_output, remove_run_files,
                            remove_stale_temporaries, write_csv)
+from mlplab.builders import LSUV_BATCH, build_network, build_optimizer, describe_run, resolved_init
 from mlplab.lr_plan import build_schedule, resume_schedule
 from mlplab.train import Callback, Trainer, TrainingDiverged, checkpoint_state
 
@@ -69,62 +69,6 @@ def prepare_data(config: dict[str, Any]) -> PreparedData:
     # The features stay raw (uint8 images: a quarter of float32's memory); the trainer
     # preprocesses each batch with `pre` on the fly.
     return PreparedData(X, y, val, (dataset.X_test, dataset.y_test), pre, dataset)
-
-
-LSUV_BATCH = 500
-
-
-def build_network(config: dict[str, Any], n_in: int, n_out: int, X: np.ndarray | None = None) -> Sequential:
-    """The config's network; ``init = "lsuv"`` (data-driven) needs ``X``, preprocessed training rows,
-    of which the first ``LSUV_BATCH`` are the batch it normalises on."""
-    lsuv = config["init"] == "lsuv"
-    net = mlp(n_in, config["hidden"], n_out, activation=config["activation"],
-              init=None if config["init"] in ("auto", "lsuv") else config["init"], bias_init=config["bias_init"],
-              batchnorm=config["batchnorm"], dropout=config["dropout"], seed=config["seed"], dtype=config["dtype"],
-              maxout_pieces=config["maxout_pieces"], bn_momentum=config["bn_momentum"])
-    if lsuv:
-        if X is None:
-            raise ValueError("init 'lsuv' needs training data to normalise on")
-        from mlplab.init import lsuv as lsuv_init
-        lsuv_init(net, X[:LSUV_BATCH], seed=config["seed"])
-    return net
-
-
-def resolved_init(config: dict[str, Any]) -> str:
-    """The init a run uses: ``init`` itself, or for ``"auto"`` the activation's default (He for the
-    rectifiers, Xavier for sigmoid and tanh, LeCun for maxout; :func:`mlplab.network.default_init`)."""
-    return default_init(config["activation"]) if config["init"] == "auto" else config["init"]
-
-
-def describe_run(config: dict[str, Any], n_in: int, n_out: int, n_train: int) -> str:
-    """The run's first line: the network with its normalisation and dropout, the init it resolved to,
-    the optimiser and the budget, so that nothing switched on by a default goes unsaid."""
-    sizes = "-".join(str(n) for n in (n_in, *config["hidden"], n_out))
-    init = resolved_init(config) + (" (auto)" if config["init"] == "auto" else "")
-    norm = "batch norm" if config["batchnorm"] else "no batch norm"
-    dropout = f"dropout {config['dropout']:g}" if config["dropout"] else "no dropout"
-    opt = config["optimizer"] + (f" momentum {config['momentum']:g}" if config["optimizer"] == "sgd" and
-                                 config["momentum"] else "")
-    extras = [f"l2 {config['l2']:g}"] * bool(config["l2"]) + [f"weight decay {config['weight_decay']:g}"] * bool(
-        config["weight_decay"]) + [f"pre-training {config['pretrain']}"] * (config["pretrain"] != "none")
-    return (f"{config['data']}: {sizes} {config['activation']} net, init {init}, {norm}, {dropout}; {opt} lr "
-            f"{config['lr']:g} ({config['schedule']}), batch {config['batch_size']}, {config['epochs']} epochs on "
-            f"{n_train:,} examples" + "".join(f", {e}" for e in extras))
-
-
-def build_optimizer(config: dict[str, Any]) -> optim.Optimizer:
-    name, common = config["optimizer"], {"lr": config["lr"], "weight_decay": config["weight_decay"],
-                                         "max_grad_norm": config["max_grad_norm"] or None}
-    if name == "sgd":
-        return optim.SGD(momentum=config["momentum"], nesterov=config["nesterov"], **common)
-    if name == "rmsprop":
-        return optim.RMSProp(momentum=config["momentum"], **common)
-    if name in ("adam", "adamw"):
-        return optim.OPTIMIZERS[name](beta1=config["beta1"], beta2=config["beta2"], **common)
-    if name == "adagrad":
-        return optim.AdaGrad(**common)
-    # validate() refuses unknown names first; a new optimizer must be wired here, never fall into another
-    raise ValueError(f"optimizer {name!r} has no builder; valid: sgd, rmsprop, adam, adamw, adagrad")
 
 
 class ProgressBar(Callback):
@@ -344,6 +288,6 @@ def pretrain_phase(config: dict[str, Any], net: Sequential, X: np.ndarray, out: 
 __all__ = ["train_run", "PreparedData", "prepare_data", "preprocess_mode", "LSUV_BATCH", "build_network",
            "resolved_init", "describe_run", "build_optimizer", "ProgressBar", "fit_batch", "record_divergence",
            "pretrain_phase",
-           # re-exported from mlplab.rundir, where they live
+           # re-exported from mlplab.rundir and mlplab.builders, where they live
            "CHECKPOINT", "RUN_FILES", "RunDirectoryWriter", "write_csv", "prepare_output", "remove_run_files",
            "load_run"]

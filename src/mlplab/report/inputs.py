@@ -62,7 +62,7 @@ class RunInputs:
         """The network as it was initialised, rebuilt from the config's seed (the builder is
         deterministic), so that a figure can show what training changed; None for a data-driven init
         (LSUV) or when the rebuilt architecture is not the trained one's."""
-        from mlplab.run import build_network
+        from mlplab.builders import build_network
         net = self.network
         if net is None or self.config.get("init") == "lsuv" or net.in_features is None:
             return None
