@@ -109,3 +109,18 @@ def test_predict_applies_the_runs_preprocessing(run):
     predicted = run.predict(data.X_test, batch_size=100)         # raw 0..16 pixel values, in batches
     assert predicted.shape == data.y_test.shape and predicted.dtype == np.int64
     assert float((predicted == data.y_test).mean()) == pytest.approx(run.summary["test_accuracy"], abs=1e-12)
+
+
+def test_pretraining_progress_shows_in_a_jupyter_kernel(monkeypatch, capsys, tmp_path):
+    from mlplab.config import resolve
+    from mlplab.run import pretrain_phase
+    shell = types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    config = resolve({}, {"data": "digits", "hidden": "8", "activation": "sigmoid", "pretrain": "autoencoder",
+                          "pretrain_epochs": 2})
+    net = ml.mlp(4, [8], 2, activation="sigmoid", seed=0)
+    X = np.random.default_rng(0).random((40, 4)).astype(np.float32)
+    pretrain_phase(config, net, X, tmp_path, progress=None)
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].startswith("pre-training (autoencoder) block 1 epoch 1/2: reconstruction error")
+    assert len(out.splitlines()) == 2 and err == ""              # one block, two epochs, on stdout in a kernel

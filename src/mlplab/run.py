@@ -264,7 +264,9 @@ def pretrain_phase(config: dict[str, Any], net: Sequential, X: np.ndarray, out: 
     """Greedy pre-training as ``config`` says; writes ``pretrain.csv`` (block, layers, epoch,
     reconstruction error) row by row and returns a summary."""
     from mlplab.pretrain import pretrain
-    show = sys.stderr.isatty() if progress is None else progress
+    notebook = in_notebook()                    # as the progress bar: shown in a kernel too, on stdout there
+    show = (sys.stderr.isatty() or notebook) if progress is None else progress
+    stream = sys.stdout if notebook else sys.stderr
     path = out / "pretrain.csv"
     rows: list[dict[str, Any]] = []
 
@@ -273,7 +275,7 @@ def pretrain_phase(config: dict[str, Any], net: Sequential, X: np.ndarray, out: 
         write_csv(path, rows)
         if show:
             print(f"pre-training ({config['pretrain']}) block {block} epoch {epoch}/{config['pretrain_epochs']}: "
-                  f"reconstruction error {error:.4f}", file=sys.stderr)
+                  f"reconstruction error {error:.4f}", file=stream)
 
     started = time.perf_counter()
     reports = pretrain(net, X, config["pretrain"], epochs=config["pretrain_epochs"], lr=config["pretrain_lr"],
