@@ -83,7 +83,7 @@ def test_the_demo_recipe_shortened_has_no_severe_finding(tmp_path):
     try:
         find_idx_folder("fashion-mnist")
     except FileNotFoundError as err:
-        pytest.skip(f"Fashion-MNIST is not installed (apt install dataset-fashion-mnist): {err}")
+        pytest.skip(reason=f"Fashion-MNIST is not installed (apt install dataset-fashion-mnist): {err}")
     found, summary = run(tmp_path, "demo", "fashion-mnist", train_limit=6000, epochs=3)
     assert summary["test_accuracy"] > 0.75                             # it learns
     assert not SEVERE & set(found), [found[c].headline() for c in SEVERE & set(found)]

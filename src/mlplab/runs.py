@@ -17,7 +17,6 @@ import csv
 import html
 import json
 import os
-import sys
 import warnings
 from functools import cached_property
 from pathlib import Path
@@ -37,29 +36,16 @@ IFRAME_HEIGHT = 900            # px: the report scrolls inside it rather than le
 
 
 def kept_backend(call: Callable[[], T]) -> T:
-    """``call()``, leaving a Jupyter kernel's matplotlib backend as it was.
-
-    The report draws on the file-only Agg backend, which it selects; in a kernel that would stop
-    figures from showing inline for the rest of the notebook.  So, in a kernel only, the backend is
-    put back afterwards (the inline one through IPython's ``enable_matplotlib``, as ``%matplotlib
-    inline`` does, which also registers the figure display), and a figure returned is taken out of
-    pyplot's list, so that it shows once, as the cell's value."""
+    """``call()``; in a Jupyter kernel, a figure it returns is taken out of pyplot's list, so that it shows
+    once, as the cell's value (the inline backend would show it again at the cell's end).  The kernel's
+    backend itself is never switched: the report's ``pyplot()`` leaves it alone there."""
     from mlplab.notebook import in_notebook
-    if not in_notebook():
-        return call()
-    import matplotlib
-    import matplotlib.pyplot as plt
-    backend = matplotlib.get_backend()
-    try:
-        result = call()
-    finally:
-        if matplotlib.get_backend() != backend:
-            if backend in ("inline", "module://matplotlib_inline.backend_inline"):
-                sys.modules["IPython"].get_ipython().enable_matplotlib("inline")
-            else:
-                plt.switch_backend(backend)
-    if isinstance(result, matplotlib.figure.Figure):
-        plt.close(result)
+    result = call()
+    if in_notebook():
+        import matplotlib.figure
+        import matplotlib.pyplot as plt
+        if isinstance(result, matplotlib.figure.Figure):
+            plt.close(result)
     return result
 
 

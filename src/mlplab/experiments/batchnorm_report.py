@@ -113,7 +113,7 @@ def notes(result: Result, budget: "Budget", paper_seeds: int) -> None:
     ]
 
 
-# the pilots' numbers (validation accuracy, means over the seeds), quoted in the notes
+# the pilots' numbers (validation accuracy, means over the random seeds), quoted in the notes
 TUNING_2LAYER = ("without BN 0.898, 0.908, 0.923, 0.930, 0.917, 0.099 (lr 0.3, as the rewrite had), with BN 0.905, "
                  "0.914, 0.917, 0.930, 0.936, 0.930 (lr 1).")
 TUNING_INIT = ("Validation accuracy: Xavier 0.914; N(0, 0.01^2) 0.459 (0.455 below: picked); N(0, 1) 0.882 (0.032 "

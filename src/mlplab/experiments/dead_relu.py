@@ -48,7 +48,7 @@ QUICK_SEEDS = 3
 N_TRAIN = 10000
 BASE_RATE = 0.05
 RATES = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)     # the grid the high rate is chosen from
-SELECTION_SEEDS = (2000, 2001)                     # never among the seeds the claims are measured on
+SELECTION_SEEDS = (2000, 2001)                     # never among the random seeds the claims are measured on
 FORMER_SELECTION_SEEDS = (1000, 1001)              # the first rule's seeds (see the notes)
 STAY_DEAD = 0.05                                   # tolerance for "stays dead forever" (see the claim)
 COMPARED = ("relu", "relu+bias", "leaky_relu", "elu")   # the arms compared at the high rate
@@ -183,7 +183,7 @@ def _failed(item: Any) -> bool:
 
 def learned_pairs(a: list, b: list, get: Callable[[Any], float],
                   get_b: Callable[[Any], float] | None = None) -> tuple[list[float], list[float]]:
-    """``get`` of each arm (``get_b`` of arm ``b`` if given) on the seeds where NEITHER run failed (a failed run is counted apart, never
+    """``get`` of each arm (``get_b`` of arm ``b`` if given) on the random seeds where NEITHER run failed (a failed run is counted apart, never
     as a value: counting a blown-up net as 'every unit dead' would decide the comparison by
     divergence, not by death)."""
     keep = [i for i in range(len(a)) if not _failed(a[i]) and not _failed(b[i])]

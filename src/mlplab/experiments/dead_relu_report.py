@@ -234,7 +234,7 @@ def notes(result: Result, chosen: dict, high: float, checks: dict, at_high: dict
         "and scored a failed run as 'every unit dead': ELU nets at rate 0.45 had blown up with a finite loss "
         "(weights 2e4..6e13, accuracy exactly 0.100) and were counted as dead, which decided the ELU comparison "
         "by divergence (and could flip the Leaky one). Now a failed run is counted in the tables ('runs failed') "
-        "and every comparison uses only the seeds on which neither arm failed (the baseline column says how many).",
+        "and every comparison uses only the random seeds on which neither arm failed (the baseline column says how many).",
         f"The high rate {high:g} was chosen in code on the selection seeds {seeds}, which no claim uses, by a rule "
         "fixed before those seeds were run: the smallest rate of the grid at which the mean ReLU dead share is "
         "within 10-90% and every compared arm (ReLU, ReLU with bias 0.01, Leaky ReLU, ELU) learns (training "
