@@ -25,6 +25,8 @@ def sigmoid(x: Any) -> Any:
 class Sigmoid(Layer):
     """``h = sigma(s)``; backward ``dJ/ds = dJ/dh * h (1 - h)`` (DD2424: ``sigma'(s) = sigma(s)(1 - sigma(s))``)."""
 
+    onnx_op = "Sigmoid"
+
     def forward(self, x: Any, train: bool = True) -> Any:
         self._y = sigmoid(x)
         return self._y
@@ -36,6 +38,8 @@ class Sigmoid(Layer):
 
 class Tanh(Layer):
     """``h = tanh(s)``; backward ``dJ/ds = dJ/dh * (1 - h^2)``."""
+
+    onnx_op = "Tanh"
 
     def forward(self, x: Any, train: bool = True) -> Any:
         self._y = B.xp.tanh(x)
@@ -51,6 +55,8 @@ class Softsign(Layer):
 
     Like tanh it is odd and bounded by 1, but it approaches its asymptotes polynomially, so it
     saturates more gently."""
+
+    onnx_op = "Softsign"
 
     def forward(self, x: Any, train: bool = True) -> Any:
         self._denominator = 1.0 + B.xp.abs(x)
@@ -68,6 +74,8 @@ class ReLU(Layer):
     compiled kernels (:mod:`mlplab.kernels`) do each direction in one pass.
     """
 
+    onnx_op = "Relu"
+
     def forward(self, x: Any, train: bool = True) -> Any:
         self._y = kernels.relu_forward(x) if kernels.usable(x) else x * (x > 0)
         return self._y
@@ -81,6 +89,8 @@ class ReLU(Layer):
 
 class LeakyReLU(Layer):
     """``h = s`` for ``s > 0``, ``alpha s`` otherwise; backward multiplies by 1 or ``alpha``."""
+
+    onnx_op = "LeakyRelu"
 
     def __init__(self, alpha: float = 0.01, dtype: Any = None) -> None:
         super().__init__(dtype)
@@ -105,6 +115,8 @@ class PReLU(Layer):
     Backward: ``dJ/ds = dJ/dh * (1 or alpha)`` and
     ``dJ/dalpha = sum over the batch (and the units, if shared) of dJ/dh * s * [s <= 0]``.
     """
+
+    onnx_op = "PRelu"
 
     def __init__(self, dim: int = 1, init: float = 0.25, dtype: Any = None) -> None:
         super().__init__(dtype)
@@ -139,6 +151,8 @@ class ELU(Layer):
 
     ``expm1`` is taken of ``min(s, 0)`` so that large positive inputs never overflow.
     """
+
+    onnx_op = "Elu"
 
     def __init__(self, alpha: float = 1.0, dtype: Any = None) -> None:
         super().__init__(dtype)

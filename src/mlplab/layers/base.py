@@ -24,7 +24,19 @@ class Layer(ABC):
     unbinds it after each step.
     """
 
+    # -- capabilities, read by the network, the trainer, diagnostics and export (never hasattr) --
     weight_names: tuple[str, ...] = ()
+    """The params DD2424 lecture 4's L2 term ``lambda ||W||^2`` covers."""
+    running_stats: tuple[str, ...] = ()
+    """Buffers that training mode moves (BatchNorm's running mean and variance): a layer with any needs
+    at least 2 examples per training batch."""
+    stochastic: bool = False
+    """True for layers that draw from their own generator ``self.rng`` in training (dropout): a checkpoint
+    keeps the generator's state."""
+    affine: bool = False
+    """True for layers with ``in_features`` and ``out_features`` (they set the network's widths)."""
+    onnx_op: str | None = None
+    """The ONNX operator that computes this layer at inference, where one operator does."""
     sinkable: tuple[str, ...] = ()
 
     def __init__(self, dtype: Any = None) -> None:

@@ -27,6 +27,9 @@ class BatchNorm(Layer):
     With ``train=False`` the running statistics replace ``mu_b`` and ``v_b``.
     """
 
+    running_stats = ("running_mean", "running_var")
+    onnx_op = "BatchNormalization"
+
     def __init__(self, dim: int, momentum: float = 0.1, eps: float = 1e-5, dtype: Any = None) -> None:
         super().__init__(dtype)
         self.dim = check_positive_int("dim", dim)

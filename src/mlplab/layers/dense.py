@@ -26,6 +26,8 @@ class Dense(Layer):
     """
 
     weight_names = ("W",)
+    affine = True
+    onnx_op = "Gemm"
     sinkable = ("W",)
 
     def __init__(self, in_features: int, out_features: int, init: InitSpec = "xavier_uniform",

@@ -21,6 +21,9 @@ class Dropout(Layer):
     uses that exact rate, so ``E[y] = x`` still holds exactly.
     """
 
+    stochastic = True
+    onnx_op = None        # the identity at inference
+
     def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None, dtype: Any = None) -> None:
         super().__init__(dtype)
         self.p = check_number("p", p, low=0.0, high=1.0, high_open=True)

@@ -22,6 +22,8 @@ class Maxout(Layer):
     """
 
     weight_names = ("W",)
+    affine = True
+    onnx_op = "Max"         # of one Gemm per piece
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, init: InitSpec = "xavier_uniform",
                  bias_init: InitSpec = 0.0, rng: int | np.random.Generator | None = None, dtype: Any = None) -> None:
