@@ -34,7 +34,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         file_values.update(read_toml(find(args.config)))
     config = resolve(file_values, flags)
     summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None,
-                        overwrite=args.overwrite)
+                        overwrite=args.overwrite, threads=args.threads)
     print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
           f"epochs {summary['epochs']}  train time {summary['train_seconds']:.1f}s  -> {config['out']}")
     return 0

@@ -12,8 +12,10 @@ from typing import Any, NoReturn
 
 import mlplab
 from mlplab.config import GROUPS, KEYS, valid_values
+from mlplab.threads import parse_threads
 
-TRAIN_USAGE = "mlplab train [-h] [--config NAME_OR_FILE] [--resume RUN_DIR] [--overwrite] [--quiet] [--KEY VALUE ...]"
+TRAIN_USAGE = ("mlplab train [-h] [--config NAME_OR_FILE] [--resume RUN_DIR] [--overwrite] [--quiet] [--threads N] "
+               "[--KEY VALUE ...]")
 
 
 class Parser(argparse.ArgumentParser):
@@ -105,6 +107,14 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                                  metavar=name.upper())
 
 
+def _threads(text: str) -> int:
+    """``--threads``' type: argparse's message then names the flag and the value."""
+    try:
+        return parse_threads(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="mlplab", description="Train deep fully-connected networks with hand-written "
                     "backpropagation, and look inside them.")
@@ -124,6 +134,9 @@ def build_parser() -> Parser:
     train.add_argument("--overwrite", action="store_true", help="replace the run in a non-empty --out folder "
                                                                    "(its run files; other files stay)")
     train.add_argument("--quiet", action="store_true", help="no progress output")
+    train.add_argument("--threads", type=_threads, metavar="N", help="BLAS threads for this run (default: the "
+                       "cores shared evenly with the other mlplab runs running now, unless OPENBLAS_NUM_THREADS "
+                       "or OMP_NUM_THREADS is set; see mlplab.threads)")
     add_config_flags(train)
 
     evaluate = commands.add_parser("evaluate", help="test loss and accuracy of a finished run")

@@ -29,6 +29,7 @@ from mlplab.atomic import write_npz_atomic, write_text_atomic
 from mlplab.network import Sequential, save
 from mlplab.notebook import in_notebook
 from mlplab.runlock import RunLock
+from mlplab.threads import CoreShare
 # the run directory's names are re-exported (__all__): `from mlplab.run import load_run` keeps working
 from mlplab.rundir import (CHECKPOINT, RUN_FILES, RunDirectoryWriter, load_run, prepare_output, remove_run_files,
                            remove_stale_temporaries, write_csv)
@@ -116,7 +117,7 @@ class ProgressBar(Callback):
 
 
 def train_run(config: dict[str, Any], resume: bool = False, progress: bool | None = None,
-              overwrite: bool = False) -> dict[str, Any]:
+              overwrite: bool = False, threads: int | None = None) -> dict[str, Any]:
     """Train as ``config`` says and fill its run directory; returns the summary.
 
     Everything that can refuse the config (values, data, network, memory) runs before any file is
@@ -124,14 +125,15 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
     empty or new unless ``overwrite``, and no other process may be writing it: the run holds the
     folder's lock (:mod:`mlplab.runlock`) from its first write to its last.  If the loss becomes
     NaN/inf, :class:`TrainingDiverged` is raised after ``summary.json`` and the report record where;
-    the last good checkpoint stays.
+    the last good checkpoint stays.  ``threads`` is the BLAS thread count (None: the cores shared with
+    the other mlplab runs running now, :mod:`mlplab.threads`).
     """
-    with RunLock() as lock:                 # taken inside, just before the first write; released here
-        return _train_run(config, resume, progress, overwrite, lock)
+    with RunLock() as lock, CoreShare(threads) as share:   # the lock is taken inside, before the first write
+        return _train_run(config, resume, progress, overwrite, lock, share)
 
 
 def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, overwrite: bool,
-               lock: RunLock) -> dict[str, Any]:
+               lock: RunLock, share: CoreShare) -> dict[str, Any]:
     started = time.perf_counter()
     validate(config)
     if config.get("tensorboard") is not None:        # the optional extra, checked before anything is written
@@ -177,7 +179,7 @@ def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, over
             print(f"mlplab: {resume_note}", file=sys.stderr, flush=True)
         write_npz_atomic(out / "preprocess.npz", data.preprocessor.to_arrays())
         transform = functools.partial(data.preprocessor.transform, dtype=net.dtype)
-        callbacks: list[Callback] = [RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress)]
+        callbacks: list[Callback] = [RunDirectoryWriter(out), ProgressBar(steps_per_epoch, progress), share]
         if diagnostics is not None:
             every, probe_size = diagnostics
             chosen = np.sort(np.random.default_rng([config["seed"], 1]).permutation(data.X_train.shape[0])[:probe_size])
