@@ -42,7 +42,7 @@ import numpy as np
 
 from mlplab import backend as B
 from mlplab.atomic import write_npz_atomic, write_text_atomic
-from mlplab.layers import ELU, Dropout, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Tanh
+from mlplab.layers import ELU, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Tanh
 from mlplab.losses import LOSSES
 from mlplab.naming import block_names
 from mlplab.network import Sequential, read_npz
@@ -108,7 +108,7 @@ def probe(net: Sequential, x: Any, y: Any, loss: str | Callable = "softmax_cross
     try:
         for layer in net.layers:
             inputs.append(h)
-            h = layer.forward(h, train=not isinstance(layer, Dropout))
+            h = layer.forward(h, train=not layer.stochastic)     # dropout off; batch norm on batch statistics
             outputs.append(h)
     finally:
         for name, value in saved.items():       # the running statistics are not the probe's business
@@ -256,6 +256,11 @@ class DiagnosticsRecorder(Callback):
         self.records: list[dict[str, Any]] = []       # {"epoch", "step", "<quantity>/<stat>": array, ...}
         self._before: dict[int, Any] | None = None     # weights before the step being measured
         self._ratio: tuple[int, np.ndarray] | None = None   # (step count after it, ratios)
+        # the network's layers by kind (indices), types and block names: read at the first record
+        self.activation_layers: list[int] = []
+        self.weight_layers: list[int] = []
+        self.layer_types: list[str] = []
+        self.layer_names: list[str] = []
 
     # -- the trainer's hooks -------------------------------------------------------------------
     def on_train_begin(self, trainer: Any) -> None:
@@ -305,7 +310,7 @@ class DiagnosticsRecorder(Callback):
 
     def record(self, net: Sequential, epoch: int = 0, step: int = 0) -> dict[str, Any]:
         """Probe ``net`` now and append a record for ``epoch`` (also usable without a trainer)."""
-        if not hasattr(self, "weight_layers"):
+        if not self.layer_types:                        # recording without a trainer: read them now
             self._layers(net)
         seen = probe(net, self.x_probe, self.y_probe, self.loss)
         record = collect(net, seen, self.activation_layers, self.weight_layers)
@@ -351,7 +356,8 @@ class DiagnosticsRecorder(Callback):
 def collect(net: Sequential, seen: Probe, activation_layers: list[int], weight_layers: list[int]) -> dict[str, Any]:
     """The statistics of one probe, as ``"<quantity>/<statistic>" -> per-layer array``."""
     layers = net.layers
-    pre = [None if isinstance(layers[i], Maxout) else seen.inputs[i] for i in activation_layers]
+    # an affine activation (Maxout) computes its pre-activations itself: its input is not one
+    pre = [None if layers[i].affine else seen.inputs[i] for i in activation_layers]
     act = [seen.outputs[i] for i in activation_layers]
     act_grad = [seen.output_grads[i] for i in activation_layers]
     dW = [seen.weight_grads[i] for i in weight_layers]

@@ -7,9 +7,12 @@ Each layer becomes the ONNX operator with the same equation, in test mode::
                                                   BatchNormalization (as a node, not folded: the
                                                   exported graph shows the network mlplab trained)
     Sigmoid, Tanh, Softsign, ReLU, LeakyReLU(alpha), PReLU(slope), ELU(alpha)
-                                                  the operators of those names
+                                                  the operators of those names (``layer.onnx_op``;
+                                                  an element-wise layer without parameters needs
+                                                  nothing more to be exported)
     Maxout     y = max_k (x W_k^T + b_k)          one Gemm per piece, then Max
-    Dropout    identity at test time              (no node)
+    Dropout    identity at test time              (no node: a ``stochastic`` layer without an
+                                                  ``onnx_op`` draws noise in training only)
 
 and the graph ends in ``Softmax(axis=1)``: its output ``probabilities`` is what
 :meth:`Sequential.predict_proba` returns.  With a :class:`Preprocessor` the run's input scaling
@@ -27,11 +30,12 @@ import numpy as np
 
 from mlplab import backend as B
 from mlplab.data import Preprocessor
-from mlplab.layers import ELU, BatchNorm, Dense, Dropout, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Softsign, Tanh
+from mlplab.layers import ELU, BatchNorm, Dense, LeakyReLU, Maxout, PReLU
 from mlplab.network import Sequential
+from mlplab.rundir import load_run
+from mlplab.validation import check_choice
 
 OPSET = 17
-ELEMENTWISE = {Sigmoid: "Sigmoid", Tanh: "Tanh", Softsign: "Softsign", ReLU: "Relu"}
 
 
 def _onnx() -> Any:
@@ -89,7 +93,7 @@ def to_onnx(net: Sequential, path: str | os.PathLike | None = None, preprocessor
                                                   const(f"{i}.running_mean", layer.buffers["running_mean"]),
                                                   const(f"{i}.running_var", layer.buffers["running_var"])],
                            out, epsilon=float(layer.eps))
-        elif isinstance(layer, Softsign) and dtype == np.float64:     # onnxruntime has no double Softsign:
+        elif layer.onnx_op == "Softsign" and dtype == np.float64:     # onnxruntime has no double Softsign:
             magnitude = node("Abs", [current], f"{out}_abs")            # x / (1 + |x|) spelled out
             current = node("Div", [current, node("Add", [magnitude, const(f"{i}.one", np.array(1.0))], f"{out}_den")],
                            out)
@@ -100,19 +104,17 @@ def to_onnx(net: Sequential, path: str | os.PathLike | None = None, preprocessor
                                       f"{out}_expm1")], f"{out}_curve")
             positive = node("Greater", [current, f"{i}.zero"], f"{out}_positive")
             current = node("Where", [positive, current, curve], out)
-        elif type(layer) in ELEMENTWISE:
-            current = node(ELEMENTWISE[type(layer)], [current], out)
-        elif isinstance(layer, LeakyReLU):      # ONNX attributes are float32: a double graph's slope is rounded
-            current = node("LeakyRelu", [current], out, alpha=float(layer.alpha))
-        elif isinstance(layer, ELU):
-            current = node("Elu", [current], out, alpha=float(layer.alpha))
+        elif isinstance(layer, (LeakyReLU, ELU)):   # ONNX attributes are float32: a double graph's slope is rounded
+            current = node(layer.onnx_op, [current], out, alpha=float(layer.alpha))
         elif isinstance(layer, PReLU):
             current = node("PRelu", [current, const(f"{i}.alpha", layer.params["alpha"])], out)
-        elif isinstance(layer, Dropout):
-            continue                                   # identity at test time
+        elif layer.onnx_op is not None and not layer.params:
+            current = node(layer.onnx_op, [current], out)      # element-wise, nothing but the operator
+        elif layer.onnx_op is None and layer.stochastic:
+            continue                                   # dropout: the identity at test time
         else:
             raise ValueError(f"layer {i} ({type(layer).__name__}) has no ONNX export")
-    n_out = next(layer.out_features for layer in reversed(net.layers) if hasattr(layer, "out_features"))
+    n_out = next(layer.out_features for layer in reversed(net.layers) if layer.affine)
     output = node("Softmax", [current], "probabilities", axis=1) if softmax else node("Identity", [current], "logits")
     inputs = [helper.make_tensor_value_info("features", elem, [None, net.in_features])]
     graph = helper.make_graph(nodes, "mlplab", inputs,
@@ -135,8 +137,6 @@ def to_onnx(net: Sequential, path: str | os.PathLike | None = None, preprocessor
 
 def export_run(run_dir: str | os.PathLike, output: str | os.PathLike | None = None, fmt: str = "onnx") -> str:
     """Export a finished run's model, its preprocessing in front: ``RUN_DIR/model.onnx`` by default."""
-    from mlplab.rundir import load_run
-    from mlplab.validation import check_choice
     check_choice("format", fmt, ("onnx",))
     _, net, pre = load_run(run_dir)
     output = os.fspath(output) if output is not None else os.path.join(os.fspath(run_dir), "model.onnx")

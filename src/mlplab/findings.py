@@ -144,6 +144,21 @@ class Finding:
         return {"code": self.code, "layers": list(self.layers), "measured": self.measured,
                 "threshold": self.threshold, "advice": self.advice}
 
+    @classmethod
+    def from_record(cls, record: Any) -> Finding:
+        """The finding :meth:`record` stored; ValueError naming what is wrong with one that is not such a
+        record (another version's code, a missing field)."""
+        fields = ("code", "layers", "measured", "threshold", "advice")
+        if not isinstance(record, dict) or set(record) != set(fields):
+            raise ValueError(f"a stored finding must be a dict with the keys {list(fields)}, got {record!r}")
+        if record["code"] not in CODES:
+            raise ValueError(f"a stored finding's code must be one of {list(CODES)}, got {record['code']!r}")
+        if not (isinstance(record["layers"], list) and all(isinstance(x, str) for x in record["layers"])
+                and all(isinstance(record[k], str) for k in fields if k != "layers")):
+            raise ValueError(f"a stored finding's layers must be a list of names and its other fields text, "
+                             f"got {record!r}")
+        return cls(**{k: record[k] for k in fields})
+
     @property
     def severe(self) -> bool:
         return self.code in SEVERE

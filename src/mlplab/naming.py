@@ -1,6 +1,6 @@
 """Names for a network's layers as a student counts them: "hidden 2: Dense 1000→500, ReLU".
 
-A network's layers are grouped into *blocks*: each weight layer (``Dense`` or ``Maxout``) opens one,
+A network's layers are grouped into *blocks*: each affine layer (``Dense``, ``Maxout``: ``layer.affine``) opens one,
 and the layers after it (batch norm, the activation, dropout) belong to it until the next weight
 layer. The blocks are counted from 1 as "hidden 1", "hidden 2", ...; the block of the last weight
 layer is "output". Every layer of a block carries the block's name, so that a statistic of layer 6
@@ -12,25 +12,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlplab.layers import Dropout, Layer, Maxout
+
 ARROW = "\u2192"
 
 
-def _describe(layer: Any) -> str:
+def _describe(layer: Layer) -> str:
     """One layer in a block's description: "Dense 1000→500", "Maxout 784→256 (2 pieces)", "Dropout 0.2"."""
-    kind = type(layer).__name__
-    if kind == "Maxout":
-        return f"Maxout {layer.in_features}{ARROW}{layer.out_features} ({layer.pieces} pieces)"
-    if hasattr(layer, "in_features") and hasattr(layer, "out_features"):
-        return f"{kind} {layer.in_features}{ARROW}{layer.out_features}"
-    if kind == "Dropout":
-        return f"Dropout {layer.p:g}"
+    kind = type(layer).__name__                   # the name shown, never a test of what the layer can do
+    if layer.affine:
+        pieces = f" ({layer.pieces} pieces)" if isinstance(layer, Maxout) else ""
+        return f"{kind} {layer.in_features}{ARROW}{layer.out_features}{pieces}"
+    if isinstance(layer, Dropout):                # its rate is part of its name
+        return f"{kind} {layer.p:g}"
     return kind
 
 
-def block_names(layers: list[Any]) -> list[str]:
-    """The name of the block each layer belongs to, one entry per layer (layers before the first weight
+def block_names(layers: list[Layer]) -> list[str]:
+    """The name of the block each layer belongs to, one entry per layer (layers before the first affine
     layer, which a plain network never has, are named by their type)."""
-    weight = [i for i, layer in enumerate(layers) if "W" in getattr(layer, "params", {})]
+    weight = [i for i, layer in enumerate(layers) if layer.affine]
     names: list[str] = []
     for i, layer in enumerate(layers):
         starts = [w for w in weight if w <= i]

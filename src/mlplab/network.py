@@ -38,7 +38,7 @@ class Sequential:
         if len(dtypes) > 1:
             raise ValueError(f"layers must share one dtype, got {sorted(dtypes)}")
         self.dtype = self.layers[0].dtype
-        self.in_features = next((layer.in_features for layer in self.layers if hasattr(layer, "in_features")), None)
+        self.in_features = next((layer.in_features for layer in self.layers if layer.affine), None)
         self._out_shape: tuple[int, ...] | None = None
 
     # -- the state, keyed "i.name" ------------------------------------------------------

@@ -84,6 +84,7 @@ class ScaledDense(Layer):
     (and momentum, linear in the gradient, keeps that factor): a per-layer learning rate."""
 
     weight_names = ("W",)
+    affine = True             # has in_features and out_features: it opens a block and sets the net's input width
 
     def __init__(self, W: np.ndarray, b: np.ndarray, a_W: float, a_b: float, dtype: Any = "float64") -> None:
         super().__init__(dtype)

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.notebook import in_notebook
+
 FIGURE_DPI = 100
 LAYER_COLORMAP = "viridis"
 
@@ -18,8 +20,6 @@ def pyplot() -> Any:
     In a Jupyter kernel the kernel's backend stays, so that figures keep showing inline; the report
     closes every figure it saves, so none of its own shows up there."""
     import matplotlib
-
-    from mlplab.notebook import in_notebook
     if not in_notebook():
         matplotlib.use("Agg")             # files only: no display, no GUI toolkit
     import matplotlib.pyplot as plt

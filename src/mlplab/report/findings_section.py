@@ -1,4 +1,6 @@
-"""The findings at the top of the report: what :func:`mlplab.findings.diagnose_run` reads in the run.
+"""The findings at the top of the report: those ``summary.json`` keeps, which training computed with
+:func:`mlplab.findings.diagnose_run` from the files it had just written; a run that has no summary yet
+(interrupted) or one written by a version whose findings this one cannot read has them computed now.
 
 Each finding is shown with its headline (the layers and what went wrong), what was measured, the
 threshold that fired, and the lecture's advice; the severe ones (the run is broken) come first, in red.
@@ -10,11 +12,28 @@ import html
 from pathlib import Path
 from typing import Any
 
+from mlplab.findings import SEVERE, Finding, diagnose_run
 
-def run_findings(run_dir: Path) -> tuple[list[Any], frozenset[str], str]:
-    """``(findings, severe codes, problem)``: the run's findings, the codes that mean a broken run, and
-    why there are none to show when they could not be computed ("" otherwise)."""
-    from mlplab.findings import SEVERE, diagnose_run
+
+def stored_findings(summary: dict[str, Any] | None) -> list[Finding] | None:
+    """The findings ``summary.json`` keeps (``[]`` when it says there were none); None when it keeps
+    none, or none this version can read."""
+    records = (summary or {}).get("findings")
+    if not isinstance(records, list):
+        return None
+    try:
+        return [Finding.from_record(record) for record in records]
+    except ValueError:                      # another version's findings: compute this version's instead
+        return None
+
+
+def run_findings(run_dir: Path, summary: dict[str, Any] | None = None) -> tuple[list[Any], frozenset[str], str]:
+    """``(findings, severe codes, problem)``: the run's findings (those ``summary`` keeps, else computed
+    from the run's files), the codes that mean a broken run, and why there are none to show when they
+    could not be computed ("" otherwise)."""
+    stored = stored_findings(summary)
+    if stored is not None:
+        return stored, frozenset(SEVERE), ""
     try:
         return list(diagnose_run(run_dir)), frozenset(SEVERE), ""
     except (OSError, ValueError) as err:       # a run without diagnostics or metrics: say so, keep the report

@@ -10,9 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.builders import build_network
+from mlplab.config import read_toml, resolve
+from mlplab.data import load_dataset
 from mlplab.diagnostics import Diagnostics, read_diagnostics
+from mlplab.lr_plan import saved_schedule
+from mlplab.network import load
 from mlplab.report.classifier import TestPredictions
 from mlplab.report.common import read_metrics
+from mlplab.rundir import load_run
 
 
 @dataclass
@@ -29,7 +35,6 @@ class RunInputs:
 
     @classmethod
     def read(cls, run_dir: Path) -> RunInputs:
-        from mlplab.config import read_toml, resolve
         if not (run_dir / "config.toml").is_file():
             raise FileNotFoundError(f"run_dir {str(run_dir)!r} holds no config.toml (is it an mlplab run directory?)")
         summary_path = run_dir / "summary.json"
@@ -52,7 +57,6 @@ class RunInputs:
     def network(self) -> Any:
         """The trained model (``model.npz``), else the last checkpoint's (a diverged or interrupted run),
         else None."""
-        from mlplab.network import load
         for path in (self.run_dir / "model.npz", self.run_dir / "checkpoints" / "last.npz"):
             if path.is_file():
                 return load(path)
@@ -62,11 +66,10 @@ class RunInputs:
         """The network as it was initialised, rebuilt from the config's seed (the builder is
         deterministic), so that a figure can show what training changed; None for a data-driven init
         (LSUV) or when the rebuilt architecture is not the trained one's."""
-        from mlplab.builders import build_network
         net = self.network
         if net is None or self.config.get("init") == "lsuv" or net.in_features is None:
             return None
-        out = next((layer.out_features for layer in reversed(net.layers) if hasattr(layer, "out_features")), None)
+        out = next((layer.out_features for layer in reversed(net.layers) if layer.affine), None)
         try:
             initial = build_network(self.config, net.in_features, out)
         except (ValueError, TypeError):
@@ -82,7 +85,6 @@ class RunInputs:
     def schedule(self) -> Any:
         """The run's learning-rate schedule as it ran, re-plans on resume included (the plan kept in the
         checkpoint; else rebuilt from the config); None when it cannot be."""
-        from mlplab.lr_plan import saved_schedule
         spe = self.steps_per_epoch
         return saved_schedule(self.run_dir, self.config, spe) if spe else None
 
@@ -117,7 +119,6 @@ class RunInputs:
     def dataset(self) -> Any:
         """The run's dataset (for the test set and its class names); None with the reason in
         ``dataset_problem`` when it cannot be loaded here (a user's file that has moved, say)."""
-        from mlplab.data import load_dataset
         try:
             data = self.config["data"]
             label_column = self.config.get("label_column") if str(data).endswith(".csv") else None
@@ -129,7 +130,6 @@ class RunInputs:
     @cached_property
     def model_and_preprocessing(self) -> tuple[Any, Any] | None:
         """The finished model and its preprocessing (None for a run that did not finish)."""
-        from mlplab.rundir import load_run
         if not (self.run_dir / "model.npz").is_file():
             return None
         _, net, pre = load_run(self.run_dir)

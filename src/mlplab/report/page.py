@@ -78,7 +78,7 @@ def write_report(run_dir: str | os.PathLike) -> Path:
 <style>{STYLE}</style></head><body>
 <h1>mlplab run <code>{html.escape(str(run.run_dir))}</code></h1>
 {_headline(run)}
-{findings_html(*run_findings(run.run_dir))}
+{findings_html(*run_findings(run.run_dir, run.summary))}
 <div class="columns"><div><h2>Results</h2>{key_value_table(_results(run, best))}</div>
 <div><h2>Configuration</h2><details><summary>{len(run.config)} keys (<code>config.toml</code>; <code>mlplab train
 --config</code> takes it back)</summary>{key_value_table(list(run.config.items()))}</details></div></div>
