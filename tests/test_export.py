@@ -80,3 +80,48 @@ def test_export_refuses_what_it_cannot_write(tmp_path, capsys):
     assert "holds no model.npz" in capsys.readouterr().err
     with pytest.raises(TypeError, match="net must be a Sequential"):
         to_onnx("model.npz")
+
+
+class _Abs(ml.layers.Layer):
+    """A layer mlplab does not ship: element-wise, no parameters, its ONNX operator named."""
+
+    onnx_op = "Abs"
+
+    def forward(self, x, train=True):
+        self._x = x
+        return np.abs(x)
+
+    def backward(self, dy):
+        return dy * np.sign(self._x)
+
+
+class _Noise(_Abs):
+    """Noise in training only (as dropout), and no operator: the identity at test time."""
+
+    onnx_op = None
+    stochastic = True
+
+    def forward(self, x, train=True):
+        return x + self.rng.normal(size=x.shape) if train else x
+
+    def backward(self, dy):
+        return dy
+
+
+def test_a_layer_is_exported_by_what_it_declares_not_by_its_class():
+    """Export reads ``onnx_op`` (an element-wise layer without parameters needs nothing more) and
+    ``stochastic`` (noise in training, the identity at test time), so a user's layer exports too;
+    one that declares neither is refused with its index and type."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 6))
+    noise = _Noise("float64")
+    noise.rng = np.random.default_rng(0)
+    net = ml.Sequential([ml.layers.Dense(6, 5, dtype="float64"), _Abs("float64"), noise,
+                         ml.layers.Dense(5, 3, dtype="float64")])
+    model = to_onnx(net)
+    assert [node.op_type for node in model.graph.node] == ["Gemm", "Abs", "Gemm", "Softmax"]
+    assert np.abs(_run(model.SerializeToString(), X) - np.asarray(net.predict_proba(X))).max() <= 1e-12
+    plain = _Abs("float64")
+    plain.onnx_op = None                            # no operator, not stochastic: nothing says how to export it
+    with pytest.raises(ValueError, match=r"layer 1 \(_Abs\) has no ONNX export"):
+        to_onnx(ml.Sequential([ml.layers.Dense(6, 5, dtype="float64"), plain]))
