@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplab import optim
+from mlplab.train.checkpoint import checkpoint_state
 
 # The config keys a schedule is built from: a resumed run whose values differ follows the new ones.
 SETTINGS = ("schedule", "lr", "lr_min", "step_epochs", "gamma")
@@ -134,7 +135,6 @@ def saved_schedule(run_dir: str | os.PathLike, config: dict[str, Any],
                    steps_per_epoch: int) -> PlannedSchedule:
     """The schedule a run in ``run_dir`` followed, re-planned decays included (from its checkpoint's
     plan; the config's own schedule when there is no readable checkpoint)."""
-    from mlplab.train import checkpoint_state
     path = Path(run_dir) / "checkpoints" / "last.npz"
     try:
         plan = checkpoint_state(path).get("schedule_plan") if path.is_file() else None

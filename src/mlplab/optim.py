@@ -79,6 +79,18 @@ class Optimizer(ABC):
             self.state.setdefault(name, {})[slot] = B.xp.asarray(value)
         self.steps = steps
 
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs of the optimizer (PyTorch's idea): ``type``, ``steps``,
+        ``lr`` and ``state``, the slots as :meth:`state_arrays`."""
+        return {"type": type(self).__name__, "steps": self.steps, "lr": self.lr, "state": self.state_arrays()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` of the same optimizer type."""
+        if state["type"] != type(self).__name__:
+            raise ValueError(f"state_dict is {state['type']}'s, not {type(self).__name__}'s")
+        self.load_state_arrays(state["state"], int(state["steps"]))
+        self.lr = float(state["lr"])
+
 
 class SGD(Optimizer):
     """Mini-batch gradient descent with optional (Nesterov) momentum (PyTorch's form)::

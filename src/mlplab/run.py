@@ -35,7 +35,7 @@ from mlplab.rundir import (CHECKPOINT, RUN_FILES, RunDirectoryWriter, load_run, 
                            remove_stale_temporaries, write_csv)
 from mlplab.builders import LSUV_BATCH, build_network, build_optimizer, describe_run, resolved_init
 from mlplab.lr_plan import build_schedule, resume_schedule
-from mlplab.train import Callback, Trainer, TrainingDiverged, checkpoint_state
+from mlplab.train import BatchPlan, Callback, Trainer, TrainingDiverged, checkpoint_state
 
 
 @dataclass
@@ -150,9 +150,8 @@ def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, over
         if config["init"] == "lsuv" else None
     net = build_network(config, data.X_train.shape[1], data.dataset.n_classes, lsuv_rows)
     optimizer = build_optimizer(config)
-    # the Trainer's count of updates an epoch: with batch norm, a last batch of one example is skipped
-    n_train, batch = data.X_train.shape[0], config["batch_size"]
-    steps_per_epoch = -(-n_train // batch) - int(config["batchnorm"] and n_train % batch == 1)
+    # the schedule is sized by the plan the Trainer's loop follows (one count of updates an epoch)
+    steps_per_epoch = BatchPlan.for_network(data.X_train.shape[0], config["batch_size"], net).updates_per_epoch
     schedule, resume_note = build_schedule(config, steps_per_epoch), None
     if resume and (out / CHECKPOINT).is_file():     # what another --epochs does to the rate: mlplab.lr_plan
         from mlplab.config import read_toml, resolve

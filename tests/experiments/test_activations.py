@@ -100,7 +100,6 @@ def test_update_recorder_sees_the_sgd_updates():
             grads.append(np.array(net.layers[-1].grads["W"]))
 
     trainer = Trainer(net, ml.optim.SGD(lr=0.5), batch_size=10, epochs=1, callbacks=[recorder, Grads()])
-    trainer.fold_gradients = False
     trainer.fit(X, y)
     assert len(recorder.shares) == 4
     assert recorder.shares == [one_sign_share(-0.5 * g) for g in grads]
