@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from mlplab.cli import main
-from mlplab.compare import compare_runs
+from mlplab.compare import compare_runs, load_run
 from mlplab.config import resolve
 from mlplab.diagnostics import layer_name, read_diagnostics
 from mlplab.run import train_run
+from mlplab.runs import Run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 STD = "<th colspan='3'>activation std"          # the per-layer table's activation std section
@@ -151,3 +152,19 @@ def test_bad_runs_are_refused_and_nothing_is_written(runs, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and expected in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]     # nothing written
+
+
+def test_a_run_is_read_by_mlplab_runs_run_once_and_any_versions_keys_are_compared(runs, tmp_path):
+    """compare reads runs with the notebooks' ``mlplab.runs.Run``: a config key this version does not know
+    (another version's) is compared, not refused, and files changed after reading do not change the page."""
+    newer = tmp_path / "newer"
+    shutil.copytree(runs["xavier"], newer)
+    with open(newer / "config.toml", "a") as f:
+        f.write('future_key = "yes"\n')
+    run = load_run(newer)
+    assert isinstance(run, Run) and run.arg == str(newer)
+    assert run.stored_config["future_key"] == "yes" and run.summary["test_accuracy"] > 0
+    (newer / "summary.json").write_text("{}")                      # read once: the snapshot stays
+    assert run.summary["test_accuracy"] > 0
+    page = compare_runs([runs["normal"], newer], tmp_path / "page.html").read_text()
+    assert "future_key" in page and "<i>not recorded</i>" in _row(page, "future_key")

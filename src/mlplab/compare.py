@@ -13,40 +13,41 @@ the figures and writes the page's HTML.
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
-from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from mlplab.atomic import write_text_atomic
 from mlplab.compare_page import as_text, render_page
-from mlplab.diagnostics import Diagnostics, read_diagnostics
+from mlplab.diagnostics import Diagnostics
 from mlplab.naming import short_name
-from mlplab.report import pyplot, read_metrics
+from mlplab.report import pyplot
+from mlplab.runs import Run
 
 MIN_RUNS, MAX_RUNS = 2, 8
 NOT_COMPARED = ("out",)          # where a run was written is not a difference between the runs
 
 
-@dataclass
-class Run:
-    """One run folder as the page needs it."""
+class ComparedRun(Run):
+    """A run on the page: :class:`mlplab.runs.Run` read once (the page is one snapshot of the files),
+    with what the page gives it: the argument that named it, a label, a colour, its per-layer rows."""
 
-    arg: str                       # as the user gave it
-    path: Path
-    config: dict[str, Any]
-    summary: dict[str, Any]
-    history: list[dict[str, float]]
-    diag: Diagnostics | None
-    label: str = ""
-    colour: str = ""
-    layers: dict[str, dict[str, Any]] = field(default_factory=dict)   # short layer name -> merged table row
+    def __init__(self, arg: str | os.PathLike) -> None:
+        super().__init__(arg)
+        self.arg = str(arg)                                         # as the user gave it
+        self.label = self.colour = ""
+        self.layers: dict[str, dict[str, Any]] = {}                 # short layer name -> merged table row
+
+    # config.toml as written (any mlplab version's keys: runs are compared, not re-run)
+    stored_config = cached_property(Run.stored_config.fget)
+    summary = cached_property(Run.summary.fget)
+    history = cached_property(Run.history.fget)
+    diag = cached_property(Run.diagnostics.fget)
 
 
 # -- reading and checking the runs ---------------------------------------------------------------
-def load_run(arg: str | os.PathLike) -> Run:
+def load_run(arg: str | os.PathLike) -> ComparedRun:
     """Read one run folder; a folder that is not a finished run is a ValueError naming it."""
     path = Path(arg)
     where = f"RUN {str(arg)!r}"
@@ -55,18 +56,17 @@ def load_run(arg: str | os.PathLike) -> Run:
     for name in ("config.toml", "summary.json"):
         if not (path / name).is_file():
             raise ValueError(f"{where} is not a finished mlplab run (no {name})")
-    try:          # tomllib, not config.read_toml: a run from another mlplab version may hold other keys
-        config = tomllib.loads((path / "config.toml").read_text())
-        summary = json.loads((path / "summary.json").read_text())
-        diag = read_diagnostics(path) if (path / "diagnostics.json").is_file() else None
+    run = ComparedRun(arg)
+    try:
+        run.stored_config, run.summary, run.diag, run.history       # read now, each file once
     except (ValueError, OSError) as err:    # broken TOML, JSON, diagnostics (decode errors are ValueErrors)
         raise ValueError(f"{where}: cannot read it ({err})") from None
-    if not isinstance(summary, dict):
+    if not isinstance(run.summary, dict):
         raise ValueError(f"{where}: summary.json holds no JSON object")
-    return Run(str(arg), path, config, summary, read_metrics(path), diag)
+    return run
 
 
-def load_runs(run_dirs: list[str | os.PathLike]) -> list[Run]:
+def load_runs(run_dirs: list[str | os.PathLike]) -> list[ComparedRun]:
     """The runs, after the checks of their number, their folders and duplicates."""
     if not MIN_RUNS <= len(run_dirs) <= MAX_RUNS:
         given = ", ".join(repr(str(r)) for r in run_dirs) or "none"
@@ -90,7 +90,7 @@ def check_out(out: str | os.PathLike) -> Path:
     return path
 
 
-def common_epoch(runs: list[Run], epoch: int | None = None) -> int | None:
+def common_epoch(runs: list[ComparedRun], epoch: int | None = None) -> int | None:
     """``epoch`` after checking every run with diagnostics recorded it; else the last epoch all recorded
     (None: no run has diagnostics, or they share no epoch)."""
     with_diag = [run for run in runs if run.diag is not None]
@@ -108,22 +108,22 @@ def common_epoch(runs: list[Run], epoch: int | None = None) -> int | None:
     return max(shared) if shared else None
 
 
-def compared_keys(runs: list[Run]) -> list[str]:
+def compared_keys(runs: list[ComparedRun]) -> list[str]:
     """Every run's config keys, in order of first appearance, less those that are no difference between
     the runs (:data:`NOT_COMPARED`)."""
-    return list(dict.fromkeys(k for run in runs for k in run.config if k not in NOT_COMPARED))
+    return list(dict.fromkeys(k for run in runs for k in run.stored_config if k not in NOT_COMPARED))
 
 
-def differing_keys(runs: list[Run]) -> list[str]:
+def differing_keys(runs: list[ComparedRun]) -> list[str]:
     """Config keys whose values are not the same in every run (a key missing from a run differs)."""
     keys = compared_keys(runs)
-    return [k for k in keys if len({repr(run.config.get(k, "<missing>")) for run in runs}) > 1]
+    return [k for k in keys if len({repr(run.stored_config.get(k, "<missing>")) for run in runs}) > 1]
 
 
-def label_runs(runs: list[Run], differing: list[str]) -> None:
+def label_runs(runs: list[ComparedRun], differing: list[str]) -> None:
     """Short legend labels: the folder names when they tell the runs apart, else the differing values."""
     candidates = [[run.path.resolve().name for run in runs],
-                  [", ".join(f"{k}={as_text(run.config.get(k, '-'))}" for k in differing[:3]) for run in runs],
+                  [", ".join(f"{k}={as_text(run.stored_config.get(k, '-'))}" for k in differing[:3]) for run in runs],
                   ["/".join(run.path.resolve().parts[-2:]) for run in runs]]
     labels = next((c for c in candidates if all(c) and len(set(c)) == len(c)),
                   [f"run {i + 1}" for i in range(len(runs))])

@@ -19,7 +19,7 @@ from mlplab.naming import layer_range
 from mlplab.report import pyplot
 
 if TYPE_CHECKING:              # a type only: mlplab.compare imports this module
-    from mlplab.compare import Run
+    from mlplab.compare import ComparedRun as Run
 
 # the codes that mean a run is broken, listed first, in the order mlplab diagnose lists them
 SEVERE = tuple(code for code in ORDER if code in SEVERE_CODES)
@@ -137,8 +137,8 @@ def _head(runs: list[Run], first: str) -> str:
 
 def _config_section(runs: list[Run], keys: list[str], differing: list[str]) -> str:
     def value(run: Run, key: str) -> str:
-        text = _e(run.config[key]) if key in run.config else "<i>not recorded</i>"
-        if key == "init" and run.config.get(key) == "auto" and "init" in run.summary:
+        text = _e(run.stored_config[key]) if key in run.stored_config else "<i>not recorded</i>"
+        if key == "init" and run.stored_config.get(key) == "auto" and "init" in run.summary:
             text += f" → {_e(run.summary['init'])}"          # what "auto" resolved to
         return f"<td>{text}</td>"
 

@@ -17,6 +17,7 @@ import csv
 import html
 import json
 import os
+import tomllib
 import warnings
 from functools import cached_property
 from pathlib import Path
@@ -119,6 +120,12 @@ class Run:
         """The resolved config (every key), as ``config.toml`` holds it."""
         from mlplab.config import read_toml, resolve
         return resolve(read_toml(self.path / "config.toml"), {})
+
+    @property
+    def stored_config(self) -> dict[str, Any]:
+        """``config.toml`` as written, with any mlplab version's keys (``config`` resolves it against this
+        version's, and refuses keys it does not know)."""
+        return tomllib.loads((self.path / "config.toml").read_text())
 
     @property
     def summary(self) -> dict[str, Any]:
