@@ -26,7 +26,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlplab import losses, optim
+from mlplab.memory import EVAL_BATCH, check_fits, estimate
 from mlplab.network import ACTIVATIONS, Sequential, mlp
+from mlplab.pretrain import pretrain
 from mlplab.train import Trainer
 
 # scikit-learn's activation names, and mlplab's ("identity" is a network without hidden units' non-linearity)
@@ -103,7 +105,6 @@ class _MLPBase(BaseEstimator, ABC):
     def _build(self, n_in: int, n_out: int, seed: int, dtype: Any, n: int) -> tuple[Sequential, optim.Optimizer]:
         self.dtype_ = np.dtype(dtype if self.dtype == "auto" else self.dtype).name
         # a network the machine cannot hold is refused before mlp() allocates it (mlplab.memory)
-        from mlplab.memory import EVAL_BATCH, check_fits, estimate
         check_fits(estimate(n_in, self._hidden(), n_out, batch_size=self._batch(n), dtype=self.dtype_,
                             optimizer_slots=2 if self.solver == "adam" else int(self.momentum > 0),
                             batchnorm=self.batchnorm, dropout=self.dropout > 0,
@@ -148,7 +149,6 @@ class _MLPBase(BaseEstimator, ABC):
         self.loss_curve_, self.n_iter_, self._partial_seed_ = [], 0, seed
         X = X.astype(self.dtype_, copy=False)
         if self.pretrain != "none":
-            from mlplab.pretrain import pretrain
             pretrain(self.net_, X, self.pretrain, epochs=self.pretrain_epochs, batch_size=self._batch(X.shape[0]),
                      seed=seed)
         val = None
