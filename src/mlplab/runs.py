@@ -25,8 +25,16 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from mlplab.diagnostics import Diagnostics, read_diagnostics
+from mlplab import backend as B
+from mlplab.data import Preprocessor
+from mlplab.diagnostics import QUANTITIES, Diagnostics, read_diagnostics
 from mlplab.naming import short_name
+from mlplab.network import load, read_npz
+from mlplab.notebook import in_notebook
+from mlplab.recipes import find
+from mlplab.report import plot_curves, plot_gradient_norms, plot_histograms, plot_percentiles, write_report
+from mlplab.run import train_run
+from mlplab.train import TrainingDiverged
 
 # The per-layer table's columns: (row key in Diagnostics.table(), heading)
 LAYER_COLUMNS = (("pre_std", "pre-activation std"), ("act_mean", "activation mean"), ("act_std", "activation std"),
@@ -40,7 +48,6 @@ def kept_backend(call: Callable[[], T]) -> T:
     """``call()``; in a Jupyter kernel, a figure it returns is taken out of pyplot's list, so that it shows
     once, as the cell's value (the inline backend would show it again at the cell's end).  The kernel's
     backend itself is never switched: the report's ``pyplot()`` leaves it alone there."""
-    from mlplab.notebook import in_notebook
     result = call()
     if in_notebook():
         import matplotlib.figure
@@ -94,13 +101,10 @@ class Run:
         ``epochs=5``, ``out="runs/x"``).  A run whose loss becomes NaN is returned too, with a warning:
         its summary and report say where it diverged."""
         from mlplab.config import KEYS, read_toml, resolve
-        from mlplab.run import train_run
-        from mlplab.train import TrainingDiverged
         file_values: dict[str, Any] = {}
         if isinstance(config, dict):
             keys = {**config, **keys}
         elif isinstance(config, (str, os.PathLike)):
-            from mlplab.recipes import find
             file_values = read_toml(find(os.fspath(config)))
         elif config is not None:
             raise TypeError(f"config must be a recipe name, a TOML path or a dict, got {type(config).__name__}")
@@ -163,7 +167,6 @@ class Run:
     @cached_property
     def model(self) -> Any:
         """The trained network (``model.npz``; a diverged or interrupted run's last checkpoint)."""
-        from mlplab.network import load
         for path in (self.path / "model.npz", self.path / "checkpoints" / "last.npz"):
             if path.is_file():
                 return load(path)
@@ -172,14 +175,11 @@ class Run:
     @cached_property
     def preprocessor(self) -> Any:
         """The preprocessing fitted on the run's training data (``preprocess.npz``)."""
-        from mlplab.data import Preprocessor
-        from mlplab.network import read_npz
         return Preprocessor.from_arrays(read_npz(self.path / "preprocess.npz", "preprocessing file"))
 
     def predict(self, X: Any, batch_size: int = 2000) -> np.ndarray:
         """The model's classes for raw features ``X`` (as the dataset holds them: the run's
         preprocessing is applied first, in the model's dtype), computed ``batch_size`` rows at a time."""
-        from mlplab import backend as B
         model, X = self.model, np.asarray(X)
         return np.array([label for start in range(0, X.shape[0], batch_size) for label in B.to_numpy(
             model.forward(self.preprocessor.transform(X[start:start + batch_size], model.dtype), train=False)
@@ -192,21 +192,17 @@ class Run:
     def report(self, rewrite: bool = False) -> Path:
         """``report.html``, written (:func:`mlplab.report.write_report`) if missing or ``rewrite``."""
         if rewrite or not self.report_path.is_file():
-            from mlplab.report import write_report
             kept_backend(lambda: write_report(self.path))
         return self.report_path
 
     # -- figures (matplotlib Figures drawn by mlplab.report, as the report shows them) -----------
     def plot_curves(self) -> Any:
         """Loss and accuracy per epoch."""
-        from mlplab.report import plot_curves
         return kept_backend(lambda: plot_curves(self.history, self.summary.get("diverged")))
 
     def plot_histograms(self, quantity: str = "act", log_counts: bool | None = None) -> Any:
         """Per-layer histograms before training and at the last record: ``quantity`` is ``"act"``
         (activations), ``"pre"``, ``"act_grad"`` (dJ/dh) or ``"dW"``; gradients get log counts."""
-        from mlplab.diagnostics import QUANTITIES
-        from mlplab.report import plot_histograms
         if quantity not in QUANTITIES:
             raise ValueError(f"quantity {quantity!r}: valid: {', '.join(QUANTITIES)}")
         log = quantity in ("act_grad", "dW") if log_counts is None else log_counts
@@ -215,13 +211,11 @@ class Run:
 
     def plot_percentiles(self) -> Any:
         """The 15/50/85th percentiles of each layer's pre-activation over training."""
-        from mlplab.report import plot_percentiles
         diag = self._recorded()
         return kept_backend(lambda: plot_percentiles(diag))
 
     def plot_gradient_norms(self) -> Any:
         """Each layer's gradient norm over training."""
-        from mlplab.report import plot_gradient_norms
         diag = self._recorded()
         return kept_backend(lambda: plot_gradient_norms(diag))
 
