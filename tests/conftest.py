@@ -31,6 +31,46 @@ def pytest_runtest_makereport(item, call):
             report.longrepr = f"CI=true: a skip is a failure here (README, 'Skips'): {reason}"
 
 
+def _test_backends() -> list[str]:
+    """The backends the oracle and gradient-check suites run on: NumPy, ``array_api_strict`` (so no
+    NumPy call can hide in the engine) and torch on the CPU; ``MLPLAB_TEST_BACKENDS`` (comma-separated
+    ``name`` or ``name:device``, e.g. ``torch:cuda,cupy``) replaces the list on a machine with a GPU."""
+    listed = os.environ.get("MLPLAB_TEST_BACKENDS", "numpy,array_api_strict,torch")
+    return [name.strip() for name in listed.split(",") if name.strip()]
+
+
+class OnBackend:
+    """The backend a test runs on, with the two conversions a test needs: ``a(host)`` puts NumPy data on
+    the backend's device, ``n(array)`` brings an array back as NumPy (for the asserts)."""
+
+    def __init__(self, spec: str) -> None:
+        from mlplab import backend as B
+        self.B = B
+        self.name, _, device = spec.partition(":")
+        self.device = device or None
+
+    def a(self, host):
+        return self.B.asarray(np.asarray(host))
+
+    def n(self, array):
+        return self.B.to_numpy(array)
+
+    def set(self, array, host) -> None:
+        """``array[...] = host`` for an array of the backend (the standard takes no NumPy values)."""
+        array[...] = self.B.asarray(np.asarray(host, dtype=self.n(array).dtype))
+
+
+@pytest.fixture(params=_test_backends())
+def on(request):
+    """Runs the test once per backend of :func:`_test_backends`, that backend active throughout."""
+    from mlplab import backend as B
+    backend = OnBackend(request.param)
+    if backend.name != "numpy":
+        pytest.importorskip(backend.name, reason=f"the {backend.name} backend's library is not installed")
+    with B.use(backend.name, backend.device):
+        yield backend
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
@@ -45,8 +85,11 @@ def torch():
 
 
 def assert_rel_close(a, b, rtol: float = 1e-10) -> float:
-    """Max elementwise relative difference, floored at 1e-12 so zeros compare absolutely."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    """Max elementwise relative difference, floored at 1e-12 so zeros compare absolutely (arrays of any
+    backend are brought to the host first)."""
+    from mlplab.backend import to_numpy
+    a, b = (np.asarray(to_numpy(v) if not isinstance(v, (list, tuple, float, int)) else v, dtype=np.float64)
+            for v in (a, b))
     assert a.shape == b.shape, (a.shape, b.shape)
     err = float((np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)).max()) if a.size else 0.0
     assert err <= rtol, f"relative error {err:.3e} > {rtol:.0e}"

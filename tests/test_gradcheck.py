@@ -21,21 +21,35 @@ def _data(rng, n=6, d=5, classes=3):
 @pytest.mark.parametrize("depth", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("batchnorm", [False, True])
 def test_whole_network_matches_central_differences(activation, depth, batchnorm, rng):
+    _check_whole_network(activation, depth, batchnorm, rng)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_whole_network_matches_central_differences_on_every_backend(activation, batchnorm, on, rng):
+    """The same check with three hidden layers, run on each backend (array_api_strict, torch, ...)."""
+    net = _check_whole_network(activation, 3, batchnorm, rng)
+    assert type(net.layers[0].W).__module__.split(".")[0] == {"array_api_strict": "array_api_strict",
+                                                              "torch": "torch", "cupy": "cupy"}.get(on.name, "numpy")
+
+
+def _check_whole_network(activation: str, depth: int, batchnorm: bool, rng):
     x, y = _data(rng)
     net = ml.mlp(5, [6] * depth, 3, activation=activation, batchnorm=batchnorm, dtype="float64", seed=depth,
                  bias_init=0.01, prelu_per_unit=depth % 2 == 0)
     errors = ml.gradcheck(net, ml.losses.softmax_cross_entropy, x, y, l2=0.05, l1=0.01, check_input=True)
     assert set(errors) == set(net.params) | {"input"}
     assert max(errors.values()) <= TOL, errors
+    return net
 
 
-def test_network_with_dropout_and_nontrivial_bn(rng):
+def test_network_with_dropout_and_nontrivial_bn(on, rng):
     x, y = _data(rng, n=8)
     net = ml.mlp(5, [7, 6], 3, activation="elu", batchnorm=True, dropout=0.3, dtype="float64", seed=3)
     for layer in net.layers:
         if isinstance(layer, ml.layers.BatchNorm):
-            layer.gamma[...] = rng.uniform(0.5, 2.0, size=layer.dim)
-            layer.beta[...] = rng.normal(size=layer.dim)
+            on.set(layer.gamma, rng.uniform(0.5, 2.0, size=layer.dim))
+            on.set(layer.beta, rng.normal(size=layer.dim))
     errors = ml.gradcheck(net, ml.losses.softmax_cross_entropy, x, y, l2=0.01, check_input=True)
     assert max(errors.values()) <= TOL, errors
 

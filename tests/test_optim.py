@@ -5,7 +5,7 @@ import pytest
 
 import mlplab as ml
 import mlplab.kernels  # noqa: F401  (ml.kernels)
-from tests.conftest import assert_rel_close
+from tests.conftest import _test_backends, assert_rel_close
 
 O = ml.optim
 
@@ -29,26 +29,33 @@ CASES = [
 CLASSES = O.OPTIMIZERS
 
 
-@pytest.fixture(params=[True, False], ids=["fused", "numpy"])
+@pytest.fixture(params=[True, False], ids=["fused", "plain"])
 def fused(request, monkeypatch):
-    """Run with the compiled one-pass updates and with the plain NumPy equations."""
+    """Run with the compiled one-pass updates and with the plain equations."""
     if request.param and not ml.kernels.ENABLED:
         pytest.skip(reason="the C extension mlplab._fused is not built: the fused kernels are off")
     monkeypatch.setattr(ml.kernels, "ENABLED", request.param)
     return request.param
 
 
+# NumPy with and without its C kernels, then every other backend under test (they have no kernels)
+BACKEND_RUNS = [("numpy", True), ("numpy", False)] + [(b, False) for b in _test_backends() if b != "numpy"]
+
+
+@pytest.mark.parametrize("on, fused", BACKEND_RUNS, indirect=True, ids=[f"{b}-{'fused' if f else 'plain'}"
+                                                                         for b, f in BACKEND_RUNS])
 @pytest.mark.parametrize("name, kwargs, make_ref", CASES, ids=[c[0] for c in CASES])
-def test_ten_step_trajectory_equals_torch_optim(name, kwargs, make_ref, fused, torch, rng):
+def test_ten_step_trajectory_equals_torch_optim(name, kwargs, make_ref, on, fused, torch, rng):
     """Same start, same gradient function (a quadratic plus a cubic), ten steps, 1e-10."""
     net = ml.mlp(4, [5], 3, activation="tanh", dtype="float64", seed=1)
     params = net.params
-    ref_params = {k: torch.tensor(v.copy(), requires_grad=True) for k, v in params.items()}
-    targets = {k: rng.normal(size=v.shape) for k, v in params.items()}
+    ref_params = {k: torch.tensor(on.n(v).copy(), requires_grad=True) for k, v in params.items()}
+    targets = {k: rng.normal(size=tuple(v.shape)) for k, v in params.items()}
+    on_targets = {k: on.a(v) for k, v in targets.items()}
     opt = CLASSES[name.split("-")[0]](**kwargs)
     ref_opt = make_ref(torch, list(ref_params.values()))
     for _ in range(10):
-        grads = {k: (p - targets[k]) + 0.1 * p ** 3 for k, p in params.items()}
+        grads = {k: (p - on_targets[k]) + 0.1 * p ** 3 for k, p in params.items()}
         ref_opt.zero_grad()
         sum(((p - torch.from_numpy(targets[k])) ** 2 / 2 + 0.025 * p ** 4).sum()
             for k, p in ref_params.items()).backward()
@@ -87,15 +94,16 @@ def test_step_updates_the_network_arrays_in_place(rng):
     np.testing.assert_allclose(W, before - 0.5)
 
 
-def test_clip_grad_norm_matches_torch(torch, rng):
-    grads = {"a": rng.normal(size=(3, 4)), "b": rng.normal(size=5)}
+def test_clip_grad_norm_matches_torch(torch, on, rng):
+    host = {"a": rng.normal(size=(3, 4)), "b": rng.normal(size=5)}
+    grads = {k: on.a(v) for k, v in host.items()}
     ref = [torch.zeros(3, 4, requires_grad=True), torch.zeros(5, requires_grad=True)]
-    ref[0].grad, ref[1].grad = torch.from_numpy(grads["a"].copy()), torch.from_numpy(grads["b"].copy())
+    ref[0].grad, ref[1].grad = torch.from_numpy(host["a"].copy()), torch.from_numpy(host["b"].copy())
     total = O.clip_grad_norm(grads, 1.0)
     ref_total = torch.nn.utils.clip_grad_norm_(ref, 1.0)
     assert_rel_close(total, ref_total.item())
     assert_rel_close(grads["a"], ref[0].grad.numpy())
-    assert math.sqrt(sum((g ** 2).sum() for g in grads.values())) == pytest.approx(1.0, rel=1e-5)
+    assert math.sqrt(sum((on.n(g) ** 2).sum() for g in grads.values())) == pytest.approx(1.0, rel=1e-5)
 
 
 def test_optimizer_clips_when_asked():

@@ -26,7 +26,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
 
 
 def _rng_states(net: Any) -> list[tuple[Any, dict]]:
-    return [(layer.rng, layer.rng.bit_generator.state) for layer in net.layers if hasattr(layer, "rng")]
+    return [(layer.rng, layer.rng.bit_generator.state) for layer in net.layers if layer.stochastic]
 
 
 def gradcheck(net: Any, loss_fn: LossFn, x: Any, y: Any, *, l2: float = 0.0, l1: float = 0.0, h: float = 3e-5,
@@ -56,7 +56,7 @@ def gradcheck(net: Any, loss_fn: LossFn, x: Any, y: Any, *, l2: float = 0.0, l1:
     x = net.check_input(x)
     rng = np.random.default_rng(seed)
     rng_states = _rng_states(net)
-    saved_buffers = {k: v.copy() for k, v in net.buffers.items()}
+    saved_buffers = {k: B.to_numpy(v).copy() for k, v in net.buffers.items()}
 
     def objective() -> float:
         for generator, state in rng_states:
@@ -78,7 +78,7 @@ def gradcheck(net: Any, loss_fn: LossFn, x: Any, y: Any, *, l2: float = 0.0, l1:
     errors = _compare(objective, targets, h, max_entries, rng, floor)
 
     for key, value in saved_buffers.items():
-        net.buffers[key][...] = value
+        net.buffers[key][...] = B.asarray(value)
     return errors
 
 
@@ -89,7 +89,7 @@ def _compare(objective: Callable[[], float], targets: list[tuple[str, Any, np.nd
     on all entries or a seeded sample of ``max_entries`` (``skip_kink``: leave out entries
     within ``2h`` of 0, where |W| bends)."""
     def central_difference(array: Any, index: tuple, step: float) -> float:
-        original = array[index].copy()
+        original = float(array[index])           # a Python float: the same on every backend
         array[index] = original + step
         plus = objective()
         array[index] = original - step
@@ -123,7 +123,7 @@ def check_gradients(objective: Callable[[], float], params: dict[str, Any], grad
     deterministic), ``grads[name]`` holds the analytic ``dJ/d params[name]``.  Returns the worst
     relative error per array."""
     for name, array in params.items():
-        if np.asarray(array).dtype != np.float64:
+        if B.to_numpy(array).dtype != np.float64:
             raise ValueError(f"params[{name!r}] must be float64 for a gradient check, got {array.dtype}")
     h = check_number("h", h, low=0.0, low_open=True)
     analytic = {name: B.to_numpy(grads[name]).copy() for name in params}

@@ -159,7 +159,7 @@ def initialize(spec: InitSpec, shape: tuple[int, ...], rng: np.random.Generator,
         raise ValueError(f"init {spec!r} returned shape {values.shape}, expected {tuple(shape)}")
     if not np.isfinite(values).all():
         raise ValueError(f"init {spec!r} returned NaN or inf values")
-    return B.xp.asarray(values, dtype=dtype)
+    return B.asarray(values, dtype=dtype)
 
 
 def lsuv(net: Any, x: Any, *, tol: float = 0.05, max_iter: int = 10, seed: int | np.random.Generator | None = 0) -> list[float]:

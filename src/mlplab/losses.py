@@ -6,23 +6,25 @@ DD2424 lecture 4: ``J = 1/|D| sum l_cross(x, y) + lambda sum_i ||W_i||^2`` with
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mlplab import backend as B
-from mlplab.layers.activations import sigmoid
 from mlplab.validation import check_choice, check_float_array, check_labels, check_number
 
 
 def log_softmax(logits: Any) -> Any:
     """``s - logsumexp(s)`` row by row, shifted by the row maximum so ``exp`` never overflows."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - B.xp.log(B.xp.exp(shifted).sum(axis=1, keepdims=True))
+    xp = B.xp
+    shifted = logits - xp.max(logits, axis=1, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
 
 
 def softmax(logits: Any) -> Any:
     """``p = exp(s) / 1^T exp(s)`` row by row, through the max shift (never overflows)."""
-    shifted = B.xp.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+    xp = B.xp
+    shifted = xp.exp(logits - xp.max(logits, axis=1, keepdims=True))
+    return shifted / xp.sum(shifted, axis=1, keepdims=True)
 
 
 def softmax_cross_entropy(logits: Any, labels: Any) -> tuple[float, Any]:
@@ -34,13 +36,7 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> tuple[float, Any]:
     logits = check_float_array("logits", logits, ndim=2)
     n, classes = logits.shape
     labels = check_labels("labels", labels, n, classes)
-    log_p = log_softmax(logits)
-    rows = B.xp.arange(n)
-    loss = -float(log_p[rows, labels].mean())
-    grad = B.xp.exp(log_p)
-    grad[rows, labels] -= 1.0
-    grad /= n
-    return loss, grad
+    return B.ops().softmax_cross_entropy(log_softmax(logits), labels)
 
 
 def mean_squared_error(predictions: Any, targets: Any) -> tuple[float, Any]:
@@ -49,7 +45,8 @@ def mean_squared_error(predictions: Any, targets: Any) -> tuple[float, Any]:
     targets = check_float_array("targets", targets, dtype=predictions.dtype)
     _check_same_shape(predictions, targets)
     diff = predictions - targets
-    return float((diff * diff).mean()), diff * (2.0 / diff.size)
+    size = math.prod(diff.shape)
+    return float(B.xp.mean(diff * diff)), diff * (2.0 / size)
 
 
 def sigmoid_binary_cross_entropy(logits: Any, targets: Any) -> tuple[float, Any]:
@@ -61,11 +58,13 @@ def sigmoid_binary_cross_entropy(logits: Any, targets: Any) -> tuple[float, Any]
     logits = check_float_array("logits", logits)
     targets = check_float_array("targets", targets, dtype=logits.dtype)
     _check_same_shape(logits, targets)
-    if targets.size and (float(targets.min()) < 0 or float(targets.max()) > 1):
-        raise ValueError(f"targets must lie in [0, 1], got values in [{float(targets.min())}, {float(targets.max())}]")
     xp = B.xp
-    loss = xp.maximum(logits, 0) - logits * targets + xp.log1p(xp.exp(-xp.abs(logits)))
-    return float(loss.mean()), (sigmoid(logits) - targets) / logits.size
+    size = math.prod(logits.shape)
+    if size and (float(xp.min(targets)) < 0 or float(xp.max(targets)) > 1):
+        raise ValueError(f"targets must lie in [0, 1], got values in [{float(xp.min(targets))}, "
+                         f"{float(xp.max(targets))}]")
+    loss = xp.where(logits > 0, logits, xp.zeros_like(logits)) - logits * targets + xp.log1p(xp.exp(-xp.abs(logits)))
+    return float(xp.mean(loss)), (B.ops().sigmoid(logits) - targets) / size
 
 
 def weight_penalty(net: Any, l2: float = 0.0, l1: float = 0.0, add_grads: bool = True) -> float:
@@ -88,11 +87,11 @@ def layer_weight_penalty(layer: Any, l2: float, l1: float, add_grads: bool = Tru
     for name in layer.weight_names:
         W, grad = layer.params[name], layer.grads[name]
         if l2:
-            total += l2 * float(xp.vdot(W.ravel(), W.ravel()))
+            total += l2 * B.ops().sum_squares(W)
             if add_grads:
                 grad += (2.0 * l2) * W
         if l1:
-            total += l1 * float(xp.abs(W).sum())
+            total += l1 * float(xp.sum(xp.abs(W)))
             if add_grads:
                 grad += l1 * xp.sign(W)
     return total

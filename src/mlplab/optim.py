@@ -13,7 +13,6 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from mlplab import backend as B
-from mlplab import blas, kernels
 from mlplab.validation import check_choice, check_number, check_positive_int
 
 
@@ -42,31 +41,13 @@ class Optimizer(ABC):
         self.steps += 1
 
     def update(self, params: dict[str, Any], grads: dict[str, Any]) -> None:
-        """Apply the current step to some of the params: ``step`` = ``begin_step`` + ``update`` all.
-
-        The trainer counts the step itself and updates each layer as soon as backprop is done
-        with it, while its weights and gradients are still in cache (no global clipping then).
-        """
+        """Apply the current step to some of the params: ``step`` = ``begin_step`` + ``update`` all."""
         for name, p in params.items():
-            g, state = grads[name], self.state.setdefault(name, {})
-            if self._fused(p, g, state):
-                continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p
-            self._update(name, p, g, state)
-
-    def gradient_sink(self, name: str, p: Any) -> tuple[Any, float, float] | None:
-        """A buffer that backprop may accumulate ``dJ/dp`` into for this step (see
-        :class:`mlplab.layers.Layer`), or None: the gradient must arrive in ``grads``."""
-        return None
-
-    def _fused(self, p: Any, g: Any, state: dict[str, Any]) -> bool:
-        """Run the one-pass compiled update of :mod:`mlplab.kernels` if there is one; True if it ran."""
-        return False
+            self._update(p, grads[name], self.state.setdefault(name, {}))
 
     @abstractmethod
-    def _update(self, name: str, p: Any, g: Any, state: dict[str, Any]) -> None:
-        """Apply one step to ``p`` in place."""
+    def _update(self, p: Any, g: Any, state: dict[str, Any]) -> None:
+        """Apply one step to ``p`` in place through the backend's ops (``state``: this param's slots)."""
 
     def state_arrays(self) -> dict[str, Any]:
         """The state flattened to ``"param|slot" -> array`` (for checkpoints)."""
@@ -76,7 +57,7 @@ class Optimizer(ABC):
         self.state = {}
         for key, value in arrays.items():
             name, _, slot = key.partition("|")
-            self.state.setdefault(name, {})[slot] = B.xp.asarray(value)
+            self.state.setdefault(name, {})[slot] = B.asarray(value)
         self.steps = steps
 
     def state_dict(self) -> dict[str, Any]:
@@ -108,58 +89,10 @@ class SGD(Optimizer):
             raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got momentum={momentum}, "
                              f"dampening={dampening}")
         self.nesterov = bool(nesterov)
-        self._sunk: set[str] = set()      # params whose velocity backprop already updated this step
 
-    def begin_step(self) -> None:
-        super().begin_step()
-        self._sunk.clear()
-
-    def gradient_sink(self, name: str, p: Any) -> tuple[Any, float, float] | None:
-        """Let backprop do ``v <- (1 - dampening) g + momentum v`` itself, as one GEMM (see
-        :mod:`mlplab.blas`); ``update`` then only does ``p <- p - lr v``.
-
-        Returns the ``(velocity, alpha, beta)`` sink for this step, or None where the update
-        needs ``g`` on its own (no momentum, Nesterov, weight decay).  Call after ``begin_step``.
-        """
-        if not self.momentum or self.nesterov or self.weight_decay:
-            return None
-        state = self.state.setdefault(name, {})
-        first = "velocity" not in state
-        if first:                                 # 1 g + m 0 = g: PyTorch's first step, v = g
-            state["velocity"] = B.xp.zeros_like(p)
-        self._sunk.add(name)
-        return state["velocity"], 1.0 if first else 1.0 - self.dampening, self.momentum
-
-    def update(self, params: dict[str, Any], grads: dict[str, Any]) -> None:
-        sunk = self._sunk.intersection(params)
-        for name in sunk:                         # v is up to date: p <- p - lr v
-            blas.axpy(-self.lr, self.state[name]["velocity"], params[name])
-            self._sunk.discard(name)
-        if sunk:
-            params = {name: p for name, p in params.items() if name not in sunk}
-        super().update(params, grads)
-
-    def _fused(self, p, g, state):
-        if not kernels.usable(p, g):
-            return False
-        first = self.momentum and "velocity" not in state
-        if first:
-            state["velocity"] = B.xp.empty_like(p)
-        velocity = state["velocity"] if self.momentum else g     # without momentum the kernel never touches it
-        kernels.sgd(p, g, velocity, lr=self.lr, weight_decay=self.weight_decay, momentum=self.momentum,
-                    dampening=self.dampening, nesterov=self.nesterov, first=bool(first))
-        return True
-
-    def _update(self, name, p, g, state):
-        if self.momentum:
-            v = state.get("velocity")
-            if v is None:
-                v = state["velocity"] = g.copy()
-            else:
-                v *= self.momentum
-                v += (1.0 - self.dampening) * g
-            g = g + self.momentum * v if self.nesterov else v
-        p -= self.lr * g
+    def _update(self, p, g, state):
+        B.ops().sgd(p, g, state, lr=self.lr, weight_decay=self.weight_decay, momentum=self.momentum,
+                    dampening=self.dampening, nesterov=self.nesterov)
 
 
 class AdaGrad(Optimizer):
@@ -171,12 +104,9 @@ class AdaGrad(Optimizer):
         self.eps = check_number("eps", eps, low=0.0)
         self.initial_accumulator_value = check_number("initial_accumulator_value", initial_accumulator_value, low=0.0)
 
-    def _update(self, name, p, g, state):
-        if "sum_sq" not in state:
-            state["sum_sq"] = B.xp.full_like(p, self.initial_accumulator_value)
-        G = state["sum_sq"]
-        G += g * g
-        p -= self.lr * g / (B.xp.sqrt(G) + self.eps)
+    def _update(self, p, g, state):
+        B.ops().adagrad(p, g, state, lr=self.lr, eps=self.eps,
+                        initial_accumulator_value=self.initial_accumulator_value, weight_decay=self.weight_decay)
 
 
 class RMSProp(Optimizer):
@@ -191,19 +121,9 @@ class RMSProp(Optimizer):
         self.eps = check_number("eps", eps, low=0.0)
         self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
 
-    def _update(self, name, p, g, state):
-        if "mean_sq" not in state:
-            state["mean_sq"] = B.xp.zeros_like(p)
-        r = state["mean_sq"]
-        r *= self.alpha
-        r += (1.0 - self.alpha) * g * g
-        step = g / (B.xp.sqrt(r) + self.eps)
-        if self.momentum:
-            v = state.setdefault("velocity", B.xp.zeros_like(p))
-            v *= self.momentum
-            v += step
-            step = v
-        p -= self.lr * step
+    def _update(self, p, g, state):
+        B.ops().rmsprop(p, g, state, lr=self.lr, alpha=self.alpha, eps=self.eps, momentum=self.momentum,
+                        weight_decay=self.weight_decay)
 
 
 class Adam(Optimizer):
@@ -223,29 +143,9 @@ class Adam(Optimizer):
         self.eps = check_number("eps", eps, low=0.0)
         self.decoupled_weight_decay = check_number("weight_decay", weight_decay, low=0.0) if decoupled else 0.0
 
-    def _fused(self, p, g, state):
-        if not kernels.usable(p, g):
-            return False
-        if "m" not in state:
-            state["m"], state["v"] = B.xp.zeros_like(p), B.xp.zeros_like(p)
-        kernels.adam(p, g, state["m"], state["v"], lr=self.lr, beta1=self.beta1, beta2=self.beta2, eps=self.eps,
-                     step=self.steps, weight_decay=self.weight_decay,
-                     decoupled_weight_decay=self.decoupled_weight_decay)
-        return True
-
-    def _update(self, name, p, g, state):
-        xp = B.xp
-        if "m" not in state:
-            state["m"], state["v"] = xp.zeros_like(p), xp.zeros_like(p)
-        m, v, t = state["m"], state["v"], self.steps
-        if self.decoupled_weight_decay:
-            p *= 1.0 - self.lr * self.decoupled_weight_decay
-        m *= self.beta1
-        m += (1.0 - self.beta1) * g
-        v *= self.beta2
-        v += (1.0 - self.beta2) * g * g
-        denom = xp.sqrt(v) / math.sqrt(1.0 - self.beta2 ** t) + self.eps
-        p -= (self.lr / (1.0 - self.beta1 ** t)) * m / denom
+    def _update(self, p, g, state):
+        B.ops().adam(p, g, state, lr=self.lr, beta1=self.beta1, beta2=self.beta2, eps=self.eps, step=self.steps,
+                     weight_decay=self.weight_decay, decoupled_weight_decay=self.decoupled_weight_decay)
 
 
 class AdamW(Adam):
@@ -270,7 +170,7 @@ def clip_grad_norm(grads: dict[str, Any], max_norm: float) -> float:
     (PyTorch's ``clip_grad_norm_``: factor ``max_norm / (norm + 1e-6)`` when below 1).
     Returns the norm before clipping."""
     max_norm = check_number("max_norm", max_norm, low=0.0, low_open=True)
-    total = math.sqrt(sum(float(B.xp.vdot(g.ravel(), g.ravel())) for g in grads.values()))
+    total = math.sqrt(sum(B.ops().sum_squares(g) for g in grads.values()))
     factor = max_norm / (total + 1e-6)
     if factor < 1.0:
         for g in grads.values():

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from array_api_compat import array_namespace
+
 from mlplab import backend as B
 
 
@@ -51,50 +53,100 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
 
 def check_float_array(name: str, x: Any, *, ndim: int | None = None, dtype: Any = None,
                       finite: bool = True) -> Any:
-    """Return ``x`` as a floating array of ``dtype``.
+    """Return ``x`` as a floating array of ``dtype`` on the active backend.
 
     Integer and boolean arrays are converted (uint8 images are common); complex,
     object and string arrays are refused, as are NaN/inf values when ``finite``.
+    Host data (lists, NumPy arrays) is checked on the host, then moved to the backend's device.
     """
-    try:
-        arr = x if isinstance(x, B.xp.ndarray) else B.xp.asarray(x) if _is_array_like(x) else None
-    except ValueError:
-        raise ValueError(f"{name} is ragged: its rows have different lengths "
-                         f"({sorted({len(row) for row in x if hasattr(row, '__len__')})})") from None
+    on_backend = not isinstance(x, np.ndarray) and _is_backend_array(x)
+    if on_backend:
+        arr = x
+    else:
+        try:
+            arr = x if isinstance(x, np.ndarray) else np.asarray(x) if _is_array_like(x) else None
+        except ValueError:
+            raise ValueError(f"{name} is ragged: its rows have different lengths "
+                             f"({sorted({len(row) for row in x if hasattr(row, '__len__')})})") from None
     if arr is None:
         raise TypeError(f"{name} must be an array, got {type(x).__name__}")
-    if arr.dtype.kind not in "biuf":
+    kind = dtype_kind(arr)
+    if kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(arr.shape)}")
+    if on_backend:
+        xp = B.current().xp
+        if dtype is not None and dtype_name(arr) != B.resolve_dtype(dtype).name:
+            arr = xp.astype(arr, getattr(xp, B.resolve_dtype(dtype).name))
+        if finite and dtype_kind(arr) == "f" and not bool(xp.all(xp.isfinite(arr))):
+            raise ValueError(f"{name} contains {first_non_finite(arr)}")
+        return arr
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
-    if finite and arr.dtype.kind == "f" and not bool(B.xp.isfinite(arr).all()):
+    if finite and arr.dtype.kind == "f" and not bool(np.isfinite(arr).all()):
         raise ValueError(f"{name} contains {first_non_finite(arr)}")
-    return arr
+    return arr if B.current().name == "numpy" else B.asarray(arr)
 
 
 def first_non_finite(arr: Any) -> str:
     """Where the first NaN/inf of ``arr`` is: ``"nan at row 7, column 1"`` (for a clear error)."""
-    position = tuple(int(i) for i in np.argwhere(~np.isfinite(B.to_numpy(arr)))[0])
-    value = float(B.to_numpy(arr)[position])
+    host = B.to_numpy(arr)
+    position = tuple(int(i) for i in np.argwhere(~np.isfinite(host))[0])
+    value = float(host[position])
     where = f"row {position[0]}, column {position[1]}" if len(position) == 2 else f"index {position}"
     return f"{value} at {where}"
 
 
 def check_labels(name: str, labels: Any, n: int, n_classes: int) -> Any:
-    """Return integer class labels of shape ``(n,)`` in ``[0, n_classes)``."""
-    arr = labels if isinstance(labels, B.xp.ndarray) else B.xp.asarray(labels) if _is_array_like(labels) else None
+    """Return integer class labels of shape ``(n,)`` in ``[0, n_classes)`` on the active backend."""
+    on_backend = not isinstance(labels, np.ndarray) and _is_backend_array(labels)
+    arr = labels if on_backend or isinstance(labels, np.ndarray) else np.asarray(labels) \
+        if _is_array_like(labels) else None
     if arr is None:
         raise TypeError(f"{name} must be an array of integer class labels, got {type(labels).__name__}")
-    if arr.dtype.kind not in "iu":
+    if dtype_kind(arr) not in "iu":
         raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
-    if arr.shape != (n,):
+    if tuple(arr.shape) != (n,):
         raise ValueError(f"{name} must have shape ({n},) to match the batch, got {tuple(arr.shape)}")
-    if n and (int(arr.min()) < 0 or int(arr.max()) >= n_classes):
-        bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
-        raise ValueError(f"{name} must lie in [0, {n_classes}), got {bad}")
-    return arr
+    xp = B.current().xp if on_backend else np
+    if n:
+        low, high = int(xp.min(arr)), int(xp.max(arr))
+        if low < 0 or high >= n_classes:
+            raise ValueError(f"{name} must lie in [0, {n_classes}), got {low if low < 0 else high}")
+    return arr if on_backend or B.current().name == "numpy" else B.asarray(arr)
+
+
+def dtype_kind(arr: Any) -> str:
+    """NumPy's one-letter kind of ``arr``'s dtype (``f``, ``i``, ``u``, ``b``, ``c``; ``O`` for the rest),
+    for arrays of any backend."""
+    if isinstance(arr, np.ndarray):
+        return arr.dtype.kind
+    xp = B.current().xp
+    for kind, family in (("f", "real floating"), ("i", "signed integer"), ("u", "unsigned integer"),
+                         ("b", "bool"), ("c", "complex floating")):
+        try:
+            if xp.isdtype(arr.dtype, family):
+                return kind
+        except (TypeError, ValueError, AttributeError):
+            break
+    return "O"
+
+
+def dtype_name(arr: Any) -> str:
+    """``"float32"``, ``"int64"``, ... for an array of any backend (torch says ``torch.float32``)."""
+    return str(arr.dtype).rsplit(".", 1)[-1]
+
+
+def _is_backend_array(x: Any) -> bool:
+    """True for an array of the active backend that is not a NumPy array (a torch tensor, ...)."""
+    backend = B.current()
+    if backend.name == "numpy":
+        return False
+    try:
+        return array_namespace(x) is not None and not isinstance(x, (list, tuple))
+    except TypeError:
+        return False
 
 
 def _is_array_like(x: Any) -> bool:

@@ -20,24 +20,26 @@ def _away_from_kinks(rng, shape):
                                   lambda **k: L.ELU(alpha=0.7, **k), L.PReLU, lambda **k: L.PReLU(dim=5, **k)],
                          ids=["sigmoid", "tanh", "softsign", "relu", "leaky", "elu", "elu0.7", "prelu-shared",
                               "prelu-per-unit"])
-def test_activation_gradients_match_central_differences(make, rng):
+def test_activation_gradients_match_central_differences(make, on, rng):
     layer = make(dtype="float64")
     if isinstance(layer, L.PReLU):
-        layer.alpha[...] = rng.uniform(0.1, 0.4, size=layer.alpha.shape)
+        on.set(layer.alpha, rng.uniform(0.1, 0.4, size=layer.alpha.shape))
     check_layer(layer, _away_from_kinks(rng, (6, 5)), rng)
 
 
 def _assert_matches_torch(torch, layer, module, rng, shape=(6, 5)):
+    """The layer on the active backend against torch autograd on the CPU."""
+    from mlplab import backend as B
     x = _away_from_kinks(rng, shape)
     dy = rng.normal(size=shape)
     xt = torch.tensor(x, requires_grad=True)
     yt = module(xt)
     yt.backward(torch.from_numpy(dy))
-    assert_rel_close(layer.forward(x), yt.detach().numpy())
-    assert_rel_close(layer.backward(dy), xt.grad.numpy())
+    assert_rel_close(layer.forward(B.asarray(x)), yt.detach().numpy())
+    assert_rel_close(layer.backward(B.asarray(dy)), xt.grad.numpy())
 
 
-def test_sigmoid_tanh_leaky_elu_match_torch(torch, rng):
+def test_sigmoid_tanh_leaky_elu_match_torch(torch, on, rng):
     _assert_matches_torch(torch, L.Sigmoid(dtype="float64"), torch.sigmoid, rng)
     _assert_matches_torch(torch, L.Tanh(dtype="float64"), torch.tanh, rng)
     _assert_matches_torch(torch, L.ReLU(dtype="float64"), torch.relu, rng)
@@ -47,7 +49,7 @@ def test_sigmoid_tanh_leaky_elu_match_torch(torch, rng):
 
 
 @pytest.mark.parametrize("per_unit", [False, True])
-def test_prelu_matches_torch_including_the_slope_gradient(per_unit, torch, rng):
+def test_prelu_matches_torch_including_the_slope_gradient(per_unit, torch, on, rng):
     dim = 5 if per_unit else 1
     layer = L.PReLU(dim=dim, init=0.3, dtype="float64")
     module = torch.nn.PReLU(num_parameters=dim, init=0.3)

@@ -7,9 +7,10 @@ from tests.layers.helpers import check_layer
 
 
 def _bn(rng, dim=5, momentum=0.1):
+    from mlplab import backend as B
     bn = ml.layers.BatchNorm(dim, momentum=momentum, dtype="float64")
-    bn.gamma[...] = rng.uniform(0.5, 2.0, size=dim)      # non-trivial gamma/beta
-    bn.beta[...] = rng.normal(size=dim)
+    bn.gamma[...] = B.asarray(rng.uniform(0.5, 2.0, size=dim))      # non-trivial gamma/beta
+    bn.beta[...] = B.asarray(rng.normal(size=dim))
     return bn
 
 
@@ -24,19 +25,19 @@ def test_batchnorm_normalises_with_the_biased_batch_variance(rng):
 
 
 @pytest.mark.parametrize("train", [True, False])
-def test_batchnorm_gradients_match_central_differences(train, rng):
+def test_batchnorm_gradients_match_central_differences(train, on, rng):
     bn = _bn(rng)
-    bn.buffers["running_mean"][...] = rng.normal(size=5)
-    bn.buffers["running_var"][...] = rng.uniform(0.5, 2, size=5)
+    on.set(bn.buffers["running_mean"], rng.normal(size=5))
+    on.set(bn.buffers["running_var"], rng.uniform(0.5, 2, size=5))
     net = ml.Sequential([bn])
     x = rng.normal(1.0, 3.0, size=(6, 5))
     if train:
         check_layer(bn, x, rng)
     else:   # test mode: the running statistics are constants
         target = rng.normal(size=(6, 5))
-        loss = lambda out, t: (float((out * t).sum()), t.copy())   # noqa: E731
+        loss = lambda out, t: (float((on.n(out) * t).sum()), t.copy())   # noqa: E731
         net.forward(x, train=False)
-        dx = net.backward(target)
+        dx = net.backward(on.a(target))
         eps = 1e-6
         numeric = np.zeros_like(x)
         for idx in np.ndindex(x.shape):
@@ -49,12 +50,12 @@ def test_batchnorm_gradients_match_central_differences(train, rng):
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.35])
-def test_batchnorm_matches_torch_in_train_and_eval_mode(momentum, torch, rng):
+def test_batchnorm_matches_torch_in_train_and_eval_mode(momentum, torch, on, rng):
     bn = _bn(rng, momentum=momentum)
     ref = torch.nn.BatchNorm1d(5, momentum=momentum, eps=1e-5)
     with torch.no_grad():
-        ref.weight.copy_(torch.from_numpy(bn.gamma))
-        ref.bias.copy_(torch.from_numpy(bn.beta))
+        ref.weight.copy_(torch.from_numpy(on.n(bn.gamma)))
+        ref.bias.copy_(torch.from_numpy(on.n(bn.beta)))
     for step in range(4):   # several training steps move the running statistics
         x = rng.normal(step, 1 + step, size=(7, 5))
         dy = rng.normal(size=(7, 5))
@@ -62,8 +63,8 @@ def test_batchnorm_matches_torch_in_train_and_eval_mode(momentum, torch, rng):
         xt = torch.tensor(x, requires_grad=True)
         yt = ref(xt)
         yt.backward(torch.from_numpy(dy))
-        assert_rel_close(bn.forward(x, train=True), yt.detach().numpy())
-        assert_rel_close(bn.backward(dy), xt.grad.numpy())
+        assert_rel_close(bn.forward(on.a(x), train=True), yt.detach().numpy())
+        assert_rel_close(bn.backward(on.a(dy)), xt.grad.numpy())
         assert_rel_close(bn.grads["gamma"], ref.weight.grad.numpy())
         assert_rel_close(bn.grads["beta"], ref.bias.grad.numpy())
         ref.weight.grad = None
@@ -76,8 +77,8 @@ def test_batchnorm_matches_torch_in_train_and_eval_mode(momentum, torch, rng):
     xt = torch.tensor(x, requires_grad=True)
     yt = ref(xt)
     yt.backward(torch.from_numpy(dy))
-    assert_rel_close(bn.forward(x, train=False), yt.detach().numpy())
-    assert_rel_close(bn.backward(dy), xt.grad.numpy())
+    assert_rel_close(bn.forward(on.a(x), train=False), yt.detach().numpy())
+    assert_rel_close(bn.backward(on.a(dy)), xt.grad.numpy())
     assert_rel_close(bn.grads["gamma"], ref.weight.grad.numpy())
     assert_rel_close(bn.grads["beta"], ref.bias.grad.numpy())
 

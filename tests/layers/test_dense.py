@@ -14,24 +14,24 @@ def test_dense_forward_is_the_seeds_affine_map(rng):
     assert layer.W.shape == (3, 4) and layer.b.shape == (3,)
 
 
-def test_dense_gradients_match_central_differences(rng):
+def test_dense_gradients_match_central_differences(on, rng):
     layer = ml.layers.Dense(5, 4, init="normal:0.5", bias_init="normal:0.5", rng=1, dtype="float64")
     check_layer(layer, rng.normal(size=(6, 5)), rng)
 
 
-def test_dense_matches_torch_linear(torch, rng):
+def test_dense_matches_torch_linear(torch, on, rng):
     layer = ml.layers.Dense(7, 4, bias_init="normal:0.1", rng=2, dtype="float64")
     x = rng.normal(size=(6, 7))
     dy = rng.normal(size=(6, 4))
     lin = torch.nn.Linear(7, 4)
     with torch.no_grad():
-        lin.weight.copy_(torch.from_numpy(layer.W))
-        lin.bias.copy_(torch.from_numpy(layer.b))
+        lin.weight.copy_(torch.from_numpy(on.n(layer.W)))
+        lin.bias.copy_(torch.from_numpy(on.n(layer.b)))
     xt = torch.tensor(x, requires_grad=True)
     yt = lin(xt)
     yt.backward(torch.from_numpy(dy))
-    assert_rel_close(layer.forward(x), yt.detach().numpy())
-    assert_rel_close(layer.backward(dy), xt.grad.numpy())
+    assert_rel_close(layer.forward(on.a(x)), yt.detach().numpy())
+    assert_rel_close(layer.backward(on.a(dy)), xt.grad.numpy())
     assert_rel_close(layer.grads["W"], lin.weight.grad.numpy())
     assert_rel_close(layer.grads["b"], lin.bias.grad.numpy())
 

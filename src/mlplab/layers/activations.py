@@ -9,17 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from mlplab import backend as B
-from mlplab import kernels
 from mlplab.layers.base import Layer
 from mlplab.validation import check_number, check_positive_int
 
 
 def sigmoid(x: Any) -> Any:
-    """``1 / (1 + exp(-x))`` without overflow: with ``e = exp(-|x|) <= 1``,
-    ``sigma(x) = 1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)`` for ``x < 0``."""
-    xp = B.xp
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
+    """``1 / (1 + exp(-x))`` without overflow (see :meth:`mlplab.ops.Ops.sigmoid`)."""
+    return B.ops().sigmoid(x)
 
 
 class Sigmoid(Layer):
@@ -28,12 +24,12 @@ class Sigmoid(Layer):
     onnx_op = "Sigmoid"
 
     def forward(self, x: Any, train: bool = True) -> Any:
-        self._y = sigmoid(x)
+        self._y = B.ops().sigmoid(x)
         return self._y
 
     def backward(self, dy: Any) -> Any:
         self._check_backward(dy, self._y.shape)
-        return dy * self._y * (1.0 - self._y)
+        return B.ops().backprop_sigmoid(dy, self._y)
 
 
 class Tanh(Layer):
@@ -42,12 +38,12 @@ class Tanh(Layer):
     onnx_op = "Tanh"
 
     def forward(self, x: Any, train: bool = True) -> Any:
-        self._y = B.xp.tanh(x)
+        self._y = B.ops().tanh(x)
         return self._y
 
     def backward(self, dy: Any) -> Any:
         self._check_backward(dy, self._y.shape)
-        return dy * (1.0 - self._y * self._y)
+        return B.ops().backprop_tanh(dy, self._y)
 
 
 class Softsign(Layer):
@@ -71,20 +67,18 @@ class ReLU(Layer):
     """``h = max(0, s)``; backward ``dJ/ds = dJ/dh * [s > 0]`` (the subgradient 0 at s = 0).
 
     ``h > 0`` exactly where ``s > 0``, so the output is all the backward pass keeps; the
-    compiled kernels (:mod:`mlplab.kernels`) do each direction in one pass.
+    NumPy's ops run each direction as one compiled pass.
     """
 
     onnx_op = "Relu"
 
     def forward(self, x: Any, train: bool = True) -> Any:
-        self._y = kernels.relu_forward(x) if kernels.usable(x) else x * (x > 0)
+        self._y = B.ops().relu(x)
         return self._y
 
     def backward(self, dy: Any) -> Any:
         self._check_backward(dy, self._y.shape)
-        if kernels.usable(dy, self._y):
-            return kernels.relu_backward(dy, self._y)
-        return dy * (self._y > 0)
+        return B.ops().backprop_relu(dy, self._y)
 
 
 class LeakyReLU(Layer):
@@ -97,12 +91,12 @@ class LeakyReLU(Layer):
         self.alpha = check_number("alpha", alpha)
 
     def forward(self, x: Any, train: bool = True) -> Any:
-        self._positive = x > 0
-        return B.xp.where(self._positive, x, self.alpha * x)
+        out, self._positive = B.ops().leaky_relu(x, self.alpha)
+        return out
 
     def backward(self, dy: Any) -> Any:
         self._check_backward(dy, self._positive.shape)
-        return B.xp.where(self._positive, dy, self.alpha * dy)
+        return B.ops().backprop_leaky_relu(dy, self._positive, self.alpha)
 
     def config(self) -> dict[str, Any]:
         return {"alpha": self.alpha, **super().config()}
@@ -122,24 +116,21 @@ class PReLU(Layer):
         super().__init__(dtype)
         self.dim = check_positive_int("dim", dim)
         self.init = check_number("init", init)
-        self.alpha = self._add_param("alpha", B.xp.full(self.dim, self.init, dtype=self.dtype))
+        self.alpha = self._add_param("alpha", self._full(self.dim, self.init))
 
     def forward(self, x: Any, train: bool = True) -> Any:
         if self.dim != 1 and x.shape[1] != self.dim:
             raise ValueError(f"PReLU(dim={self.dim}) got an input with {x.shape[1]} features")
         self._x = x
-        self._positive = x > 0
-        return B.xp.where(self._positive, x, self.alpha * x)
+        out, self._positive = B.ops().leaky_relu(x, self.alpha)
+        return out
 
     def backward(self, dy: Any) -> Any:
         xp = B.xp
         self._check_backward(dy, self._x.shape)
-        negative_part = xp.where(self._positive, 0, dy * self._x)
-        if self.dim == 1:
-            self.grads["alpha"][...] = negative_part.sum()
-        else:
-            xp.sum(negative_part, axis=0, out=self.grads["alpha"])
-        return xp.where(self._positive, dy, self.alpha * dy)
+        negative_part = xp.where(self._positive, xp.zeros_like(dy), dy * self._x)
+        self.grads["alpha"][...] = xp.sum(negative_part) if self.dim == 1 else xp.sum(negative_part, axis=0)
+        return B.ops().backprop_leaky_relu(dy, self._positive, self.alpha)
 
     def config(self) -> dict[str, Any]:
         return {"dim": self.dim, "init": self.init, **super().config()}
@@ -159,14 +150,12 @@ class ELU(Layer):
         self.alpha = check_number("alpha", alpha)
 
     def forward(self, x: Any, train: bool = True) -> Any:
-        xp = B.xp
-        self._positive = x > 0
-        self._y = xp.where(self._positive, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+        self._y, self._positive = B.ops().elu(x, self.alpha)
         return self._y
 
     def backward(self, dy: Any) -> Any:
         self._check_backward(dy, self._y.shape)
-        return B.xp.where(self._positive, dy, dy * (self._y + self.alpha))
+        return B.ops().backprop_elu(dy, self._y, self._positive, self.alpha)
 
     def config(self) -> dict[str, Any]:
         return {"alpha": self.alpha, **super().config()}

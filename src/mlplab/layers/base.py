@@ -5,6 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+import numpy as np
+
 from mlplab import backend as B
 
 
@@ -50,6 +52,10 @@ class Layer(ABC):
         self.params[name] = value
         self.grads[name] = B.xp.zeros_like(value)
         return value
+
+    def _full(self, shape: int | tuple[int, ...], value: float) -> Any:
+        """A new array of the layer's dtype filled with ``value``, on the active backend."""
+        return B.asarray(np.full(shape, value, dtype=self.dtype))
 
     @abstractmethod
     def forward(self, x: Any, train: bool = True) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from mlplab import backend as B
-from mlplab import kernels
 from mlplab.layers.base import Layer
 from mlplab.validation import check_number, check_positive_int
 
@@ -35,49 +34,32 @@ class BatchNorm(Layer):
         self.dim = check_positive_int("dim", dim)
         self.momentum = check_number("momentum", momentum, low=0.0, high=1.0)
         self.eps = check_number("eps", eps, low=0.0, low_open=True)
-        xp = B.xp
-        self.gamma = self._add_param("gamma", xp.ones(self.dim, dtype=self.dtype))
-        self.beta = self._add_param("beta", xp.zeros(self.dim, dtype=self.dtype))
-        self.buffers["running_mean"] = xp.zeros(self.dim, dtype=self.dtype)
-        self.buffers["running_var"] = xp.ones(self.dim, dtype=self.dtype)
+        self.gamma = self._add_param("gamma", self._full(self.dim, 1.0))
+        self.beta = self._add_param("beta", self._full(self.dim, 0.0))
+        self.buffers["running_mean"] = self._full(self.dim, 0.0)
+        self.buffers["running_var"] = self._full(self.dim, 1.0)
         self._s_hat: Any = None
         self._inv_std: Any = None
         self._train = True
 
     def forward(self, x: Any, train: bool = True) -> Any:
-        xp = B.xp
-        n = x.shape[0]
-        if train:
-            if n < 2:
-                raise ValueError(f"BatchNorm: expected more than 1 value per feature when training, "
-                                 f"got input of shape {tuple(x.shape)}")
-            if kernels.usable(x, self.gamma):        # the same equations in two passes (mlplab.kernels)
-                out, self._s_hat, mu, var, self._inv_std = kernels.batchnorm_forward(x, self.gamma, self.beta,
-                                                                                     self.eps)
-                self._update_running(mu, var, n)
-                self._train = True
-                return out
-            mu = x.mean(axis=0)
-            centred = x - mu
-            var = xp.einsum("ij,ij->j", centred, centred) / n      # one pass, no temporary
-            self._update_running(mu, var, n)
-        else:
-            centred = x - self.buffers["running_mean"]
-            var = self.buffers["running_var"]
-        self._inv_std = 1.0 / xp.sqrt(var + self.eps)
-        centred *= self._inv_std                                   # in place: centred becomes s_hat
-        self._s_hat = centred
         self._train = train
-        out = self._s_hat * self.gamma
-        out += self.beta
+        if not train:
+            out, self._s_hat, self._inv_std = B.ops().batchnorm_inference(
+                x, self.gamma, self.beta, self.buffers["running_mean"], self.buffers["running_var"], self.eps)
+            return out
+        n = x.shape[0]
+        if n < 2:
+            raise ValueError(f"BatchNorm: expected more than 1 value per feature when training, "
+                             f"got input of shape {tuple(x.shape)}")
+        out, self._s_hat, mu, var, self._inv_std = B.ops().batchnorm(x, self.gamma, self.beta, self.eps)
+        m = self.momentum                          # PyTorch keeps the unbiased variance
+        running_mean, running_var = self.buffers["running_mean"], self.buffers["running_var"]
+        running_mean *= 1.0 - m
+        running_mean += m * mu
+        running_var *= 1.0 - m
+        running_var += (m * n / (n - 1)) * var
         return out
-
-    def _update_running(self, mu: Any, var: Any, n: int) -> None:
-        m = self.momentum
-        self.buffers["running_mean"] *= 1.0 - m
-        self.buffers["running_mean"] += m * mu
-        self.buffers["running_var"] *= 1.0 - m
-        self.buffers["running_var"] += (m * n / (n - 1)) * var     # unbiased, as PyTorch keeps it
 
     def backward(self, dy: Any) -> Any:
         """DD2424's "putting everything together", simplified with ``s_hat``::
@@ -90,20 +72,9 @@ class BatchNorm(Layer):
         (DD2424 lecture 4's ``dJ/dv_b`` and ``dJ/dmu_b`` terms, summed).  In test mode the
         statistics are constants and ``dJ/ds_i = c * g_i``.
         """
-        xp = B.xp
         self._check_backward(dy, self._s_hat.shape)
-        dgamma, dbeta = self.grads["gamma"], self.grads["beta"]
-        if self._train and kernels.usable(dy, self._s_hat):
-            return kernels.batchnorm_backward(dy, self._s_hat, self.gamma, self._inv_std, dgamma, dbeta)
-        xp.einsum("ij,ij->j", dy, self._s_hat, out=dgamma)
-        xp.sum(dy, axis=0, out=dbeta)
-        c = self.gamma * self._inv_std
-        dx = dy * c
-        if self._train:
-            n = dy.shape[0]
-            dx -= self._s_hat * (c * dgamma / n)
-            dx -= c * dbeta / n
-        return dx
+        return B.ops().backprop_batchnorm(dy, self._s_hat, self.gamma, self._inv_std, self.grads["gamma"],
+                                          self.grads["beta"], self._train)
 
     def config(self) -> dict[str, Any]:
         return {"dim": self.dim, "momentum": self.momentum, "eps": self.eps, **super().config()}

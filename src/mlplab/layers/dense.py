@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
-from mlplab import blas
 from mlplab.init import InitSpec, initialize
 from mlplab.layers.base import Layer
 from mlplab.validation import check_positive_int
@@ -21,14 +20,12 @@ class Dense(Layer):
 
         dJ/dW = G^T x        dJ/db = G^T 1_n        dJ/dx = G W
 
-    The 1/n of the mean loss is already inside ``G``.  With a sink bound for ``W`` (see
-    :class:`Layer`), ``dJ/dW`` goes straight into it: ``v <- alpha G^T x + beta v``, one GEMM.
+    The 1/n of the mean loss is already inside ``G``.
     """
 
     weight_names = ("W",)
     affine = True
     onnx_op = "Gemm"
-    sinkable = ("W",)
 
     def __init__(self, in_features: int, out_features: int, init: InitSpec = "xavier_uniform",
                  bias_init: InitSpec = 0.0, rng: int | np.random.Generator | None = None,
@@ -44,23 +41,15 @@ class Dense(Layer):
 
     def forward(self, x: Any, train: bool = True) -> Any:
         self._x = x
-        out = x @ self.W.T          # BLAS reads W transposed in place: no copy is made
-        out += self.b               # in place: one pass, no temporary
-        return out
+        return B.ops().affine(x, self.W, self.b)
 
     def backward(self, dy: Any) -> Any:
-        self.backward_params(dy)
-        return dy @ self.W
+        self._check_backward(dy, (self._x.shape[0], self.out_features))
+        return B.ops().affine_backward(dy, self._x, self.W, self.grads["W"], self.grads["b"])
 
     def backward_params(self, dy: Any) -> None:
         self._check_backward(dy, (self._x.shape[0], self.out_features))
-        sink = self.grad_sinks.get("W")
-        if sink is None:
-            B.xp.matmul(dy.T, self._x, out=self.grads["W"])
-        else:
-            buffer, alpha, beta = sink
-            blas.gemm_at_b(dy, self._x, buffer, alpha=alpha, beta=beta)
-        B.xp.sum(dy, axis=0, out=self.grads["b"])
+        B.ops().affine_backward(dy, self._x, self.W, self.grads["W"], self.grads["b"], input_grad=False)
 
     def output_dim(self, input_dim: int) -> int:
         return self.out_features

@@ -15,9 +15,9 @@ class Dropout(Layer):
     """Training: ``y = x * m / (1 - p)`` with ``m_ij ~ Bernoulli(1 - p)``; test: ``y = x``.
 
     Scaling at training time keeps ``E[y] = x``, so nothing changes at test time.
-    Backward: ``dJ/dx = dJ/dy * m / (1 - p)``.  The mask comes from the layer's own
-    seeded generator ``rng``, as 16 random bits per unit (a fraction of the cost of a
-    random float): ``p`` is realised to the nearest multiple of 1/65536, and the scale
+    Backward: ``dJ/dx = dJ/dy * m / (1 - p)``.  The scaled mask ``m / (1 - p)`` comes from the
+    layer's own seeded generator ``rng`` on the host, as 16 random bits per unit (a fraction of
+    the cost of a random float; the same masks on every backend): ``p`` is realised to the nearest multiple of 1/65536, and the scale
     uses that exact rate, so ``E[y] = x`` still holds exactly.
     """
 
@@ -36,19 +36,14 @@ class Dropout(Layer):
         if not train or self._threshold == 0:
             self._keep = None
             return x
-        bits = np.frombuffer(self.rng.bytes(2 * x.size), dtype=np.uint16).reshape(x.shape)
-        self._keep = B.xp.asarray(bits >= self._threshold)
-        out = x * self._keep
-        out *= self._scale
-        return out
+        self._keep = B.ops().dropout_mask(self.rng, tuple(x.shape), self._threshold, self._scale, self.dtype)
+        return x * self._keep
 
     def backward(self, dy: Any) -> Any:
         if self._keep is None:
             return dy
         self._check_backward(dy, self._keep.shape)
-        dx = dy * self._keep
-        dx *= self._scale
-        return dx
+        return dy * self._keep
 
     def config(self) -> dict[str, Any]:
         return {"p": self.p, **super().config()}

@@ -38,10 +38,10 @@ class Maxout(Layer):
 
     def forward(self, x: Any, train: bool = True) -> Any:
         xp = B.xp
-        z = xp.matmul(x, self.W.transpose(0, 2, 1)) + self.b[:, None, :]   # (pieces, n, out)
+        z = xp.matmul(x, xp.permute_dims(self.W, (0, 2, 1))) + self.b[:, None, :]   # (pieces, n, out)
         self._x = x
-        self._winner = xp.argmax(z, axis=0)                                # (n, out)
-        return xp.take_along_axis(z, self._winner[None], axis=0)[0]
+        self._winner = xp.argmax(z, axis=0)                                          # (n, out)
+        return xp.take_along_axis(z, self._winner[None, ...], axis=0)[0, ...]
 
     def backward(self, dy: Any) -> Any:
         return self._backward(dy, input_grad=True)
@@ -50,15 +50,15 @@ class Maxout(Layer):
         self._backward(dy, input_grad=False)
 
     def _backward(self, dy: Any, input_grad: bool) -> Any:
-        xp = B.xp
+        ops = B.ops()
         self._check_backward(dy, self._winner.shape)
-        dx = xp.zeros_like(self._x) if input_grad else None
+        dx = None
         for k in range(self.pieces):
-            routed = dy * (self._winner == k)
-            xp.matmul(routed.T, self._x, out=self.grads["W"][k])
-            xp.sum(routed, axis=0, out=self.grads["b"][k])
+            routed = dy * ops.as_mask(self._winner == k, dy)
+            piece_dx = ops.affine_backward(routed, self._x, self.W[k, ...], self.grads["W"][k, ...],
+                                           self.grads["b"][k, ...], input_grad)
             if input_grad:
-                dx += routed @ self.W[k]
+                dx = piece_dx if dx is None else dx + piece_dx
         return dx
 
     def output_dim(self, input_dim: int) -> int:
