@@ -5,8 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 BASE   := $(VENV)/.installed-base
 TESTS  := $(VENV)/.installed-test
+BENCH  := $(VENV)/.installed-bench
 
-.PHONY: install demo test fashion-mnist chromium clean
+.PHONY: install demo test bench fashion-mnist chromium clean
 
 $(BASE): pyproject.toml setup.py src/mlplab/_fused.c
 	@PYTHON=$(PYTHON) bash scripts/install-system.sh
@@ -17,6 +18,10 @@ $(BASE): pyproject.toml setup.py src/mlplab/_fused.c
 
 $(TESTS): $(BASE)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(BENCH): $(BASE)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
 install: $(BASE)
@@ -34,6 +39,13 @@ demo: $(BASE)
 # The test suite, PyTorch oracle, the real Fashion-MNIST files and a headless browser included.
 test: $(TESTS) fashion-mnist chromium
 	$(BIN)/python -m pytest -q
+
+# The speed benchmark as a user's machine runs it (benchmarks/RESULTS.md, ~25 min on 2 cores, nothing else
+# running): the variables some machines set to pin OpenBLAS's kernels or threads are unset for it alone.
+# BENCH_ARGS=--quick for the short run (< 2 min).
+bench: $(BENCH) fashion-mnist
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u MKL_NUM_THREADS \
+		$(BIN)/python benchmarks/speed.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
