@@ -16,6 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from mlplab.diagnostics import parse_spec
+
 GIB = 2 ** 30
 EVAL_BATCH = 2000            # Trainer's eval_batch_size: validation and test rows per forward pass
 
@@ -98,7 +100,6 @@ def optimizer_slots(config: dict[str, Any]) -> int:
 def config_estimate(config: dict[str, Any], n_in: int, n_out: int, n_eval: int) -> MemoryEstimate:
     """The estimate for a run config (``mlplab train``): its network, optimizer and batch size; the
     diagnostics probe (a train-mode batch of its own) counts when it is larger than the batch."""
-    from mlplab.diagnostics import parse_spec
     diagnostics = parse_spec(config["diagnostics"])
     probe = diagnostics[1] if diagnostics else 0
     batch = max(config["batch_size"], probe)

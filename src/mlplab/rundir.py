@@ -20,8 +20,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mlplab.config import read_toml, resolve
 from mlplab.data import Preprocessor
-from mlplab.network import Sequential, load
+from mlplab.network import Sequential, load, read_npz
 from mlplab.runlock import LOCK_FILE, RunInUse, RunLock
 from mlplab.train import METRIC_KEYS, Callback, Trainer
 
@@ -105,8 +106,6 @@ def remove_stale_temporaries(out: Path) -> None:
 
 def load_run(run_dir: str | os.PathLike) -> tuple[dict[str, Any], Sequential, Preprocessor]:
     """The config, trained model and preprocessing of a finished run."""
-    from mlplab.config import read_toml, resolve
-    from mlplab.network import read_npz
     run_dir = Path(run_dir)
     if not (run_dir / "model.npz").is_file():
         raise FileNotFoundError(f"run_dir {str(run_dir)!r} holds no model.npz (is it a finished mlplab run?)")
