@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 from types import ModuleType
 
+from threadpoolctl import threadpool_limits
+
 from mlplab.experiments.base import Result, Table
 from mlplab.experiments.errata import errata_markdown
 from mlplab.experiments.verdict import VERDICTS, Claim
@@ -36,7 +38,6 @@ def run_experiment(name: str, out: str | Path, seeds: int | None = None, quick: 
         raise ValueError(f"seeds must be an integer >= 2 (a confidence interval needs two replicates), got {seeds!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    from threadpoolctl import threadpool_limits
     # One BLAS thread: a threaded GEMM sums in another order, and a rate chosen on a knife edge (dead-relu's
     # quick run) flipped between 1 and 2 threads. So a result is the same bit for bit on any number of cores
     # (the stored ones were made so); it still depends on the CPU's BLAS kernels.

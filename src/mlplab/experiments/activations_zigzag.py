@@ -28,6 +28,7 @@ from mlplab.layers import Dense
 from mlplab.layers.activations import Sigmoid, Tanh, sigmoid
 from mlplab.layers.base import Layer
 from mlplab.network import Sequential
+from mlplab.report import pyplot
 from mlplab.train import Callback
 
 
@@ -137,7 +138,6 @@ def toy_task(n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def plot_toy_paths(paths: dict[str, np.ndarray]) -> Any:
     """The weight path (w1, w2) of a two-input unit, one line per input kind, from the shared start."""
-    from mlplab.report import pyplot
     fig, ax = pyplot().subplots(figsize=(5.5, 5))
     for label, path in paths.items():
         ax.plot(path[:, 0], path[:, 1], lw=0.8, marker=".", ms=2, label=label)

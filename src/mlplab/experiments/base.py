@@ -22,6 +22,7 @@ import numpy as np
 from mlplab.data import Preprocessor, load_dataset
 from mlplab.atomic import write_text_atomic
 from mlplab.experiments.verdict import VERDICTS, Claim
+from mlplab.report import pyplot, save_figure
 from mlplab.train import Callback
 
 
@@ -183,7 +184,6 @@ def plot_loss_curves(curves: dict[str, list[float]], target: float | None = None
                      window: int = 20) -> Any:
     """Training loss per update (running mean of ``window``), one line per label; the mean of updates
     1..k is drawn at update k, so the curves line up with :func:`steps_to`'s counts."""
-    from mlplab.report import pyplot
     fig, ax = pyplot().subplots(figsize=(7.5, 4))
     for label, losses in curves.items():
         running = np.convolve(losses, np.ones(window) / window, mode="valid")
@@ -199,7 +199,6 @@ def plot_loss_curves(curves: dict[str, list[float]], target: float | None = None
 
 def add_figure(result: Result, fig: Any, out: Path, file: str, caption: str) -> None:
     """Finish ``fig`` (grid, legend, layout), write it to ``out/file`` and list it in ``result``."""
-    from mlplab.report import save_figure
     for ax in fig.axes:
         ax.grid(alpha=0.3, which="both")
         if ax.get_legend_handles_labels()[0]:

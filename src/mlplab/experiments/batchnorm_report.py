@@ -9,6 +9,7 @@ import numpy as np
 
 from mlplab.experiments.base import Result, add_figure
 from mlplab.experiments.batchnorm_train import Run, typical_unit, unit_drifts
+from mlplab.report import pyplot
 
 if TYPE_CHECKING:
     from mlplab.experiments.batchnorm import Budget
@@ -18,7 +19,6 @@ def figures(result: Result, out: Path, paper: dict[bool, list[Run]], budget: "Bu
             window: tuple[int, int]) -> None:
     """Figure 1a (test accuracy against updates, both nets) and Figure 1b-c (one file per net)."""
     from mlplab.experiments import batchnorm as bn_
-    from mlplab.report import pyplot
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for bn, color in ((False, "C1"), (True, "C0")):

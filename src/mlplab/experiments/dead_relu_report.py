@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from mlplab.experiments.base import Result, Table, add_figure, mean_spread
+from mlplab.experiments.dead_relu_measure import FAILED_ACCURACY, WEIGHT_LIMIT
+from mlplab.report import pyplot
 
 NAMES = {"relu": "ReLU", "relu+bias": "ReLU, bias init 0.01", "leaky_relu": "Leaky ReLU (0.01)",
          "prelu": "PReLU (per unit, initial slope 0.25)", "leaky_relu_0.25": "Leaky ReLU (0.25, fixed)", "elu": "ELU",
@@ -33,7 +35,6 @@ def _diverged(found: list) -> str:
 
 def _failures(found: list[dict[str, Any]]) -> str:
     """How many runs failed, and how: NaN loss, at chance (training accuracy < 0.2), weights > 1e3."""
-    from mlplab.experiments.dead_relu_measure import FAILED_ACCURACY, WEIGHT_LIMIT
     nan = sum(f["diverged"] for f in found)
     chance = sum(not f["diverged"] and f["train_accuracy"] < FAILED_ACCURACY for f in found)
     big = sum(not f["diverged"] and not f["max_weight"] <= WEIGHT_LIMIT for f in found)
@@ -175,7 +176,6 @@ def _maxout_init_table(checks: dict, plan: dict) -> Table:
 
 
 def figures(result: Result, out: Path, chosen: dict, recovered: dict, high: float, tracked: int) -> None:
-    from mlplab.report import pyplot
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     relu = chosen["found"]["relu"]

@@ -30,6 +30,7 @@ from mlplab import backend as B
 from mlplab.experiments.base import Result, StepLosses, Table, Timer, add_figure, load_split, mean_spread, steps_to
 from mlplab.experiments.verdict import Claim, mean_ci95
 from mlplab.layers import Dense
+from mlplab.report import pyplot
 from mlplab.train import Trainer, TrainingDiverged, accuracy
 
 NAME = "depth-init"
@@ -219,7 +220,6 @@ def _tables(result: Result, runs: dict[tuple[int, str], list[Run]], signal: dict
 
 
 def _plot_signal(signal: dict[str, list[list[float]]]) -> Any:
-    from mlplab.report import pyplot
     fig, ax = pyplot().subplots(figsize=(7.5, 4))
     layers = np.arange(1, 31)
     for colour, init in zip(("C0", "C1"), INITS):
@@ -235,7 +235,6 @@ def _plot_signal(signal: dict[str, list[list[float]]]) -> Any:
 
 
 def _plot_losses(runs: dict[tuple[int, str], list[Run]], depth: int) -> Any:
-    from mlplab.report import pyplot
     fig, ax = pyplot().subplots(figsize=(7.5, 4))
     for colour, init in zip(("C0", "C1"), INITS):
         for k, r in enumerate(runs[depth, init]):

@@ -11,6 +11,7 @@ from mlplab.experiments.base import Table, mean_spread
 from mlplab.experiments.hidden_units import (BIG_WIDTH, CONFIGS, EPOCHS, LR, N_TEST, N_TRAIN, N_VAL,
                                              NOISE, SMALL_WIDTHS, SQUARE, Config, NetRun, SeedSummary, Split,
                                              config_label, predictions)
+from mlplab.report import pyplot
 
 
 def accuracy_table(seeds: list[SeedSummary]) -> Table:
@@ -65,7 +66,6 @@ def expectation(config: Config, big_pick: Config) -> str:
 def plot_boundary(runs: NetRun, split: Split, title: str, resolution: int = 200) -> Any:
     """Init 1's decision regions (filled, solid boundary) and init 2's boundary (dashed), over the box
     holding the training and test points (the data's support)."""
-    from mlplab.report import pyplot
     points = np.concatenate([split.X_train, split.X_test])
     lo, hi = points.min(axis=0), points.max(axis=0)
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))

@@ -36,6 +36,7 @@ from mlplab.experiments.init_activations_theory import (
     saturated_fraction, second_moment, smallest_log_gap, std64, zero_fraction)
 from mlplab.experiments.verdict import Claim, mean_ci95
 from mlplab.layers import Dense
+from mlplab.report import pyplot
 
 NAME = "init-activations"
 TITLE = "what the weight scale does to activations and gradients at initialisation"
@@ -330,7 +331,6 @@ def _figures(result: Result, out: Path, unequal: dict[str, dict[str, np.ndarray]
              deep: dict[str, dict[str, np.ndarray]], histograms: bool = True) -> None:
     """The recursion figure; with ``histograms``, DD2424's per-layer histograms, one file per net (about 2 s
     each to draw: --quick leaves them out to stay within its time)."""
-    from mlplab.report import pyplot
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     layers = np.arange(1, len(UNEQUAL))

@@ -9,6 +9,7 @@ import numpy as np
 from mlplab.experiments.base import Result, Table, add_figure, mean_spread
 from mlplab.experiments.pretraining import (CHANCE, LONG, MARGIN, SMALL_TOP, TRAINS_BELOW, TUNING_SEED, Arm, Setup,
                                             ae_epochs, judged_arms)
+from mlplab.report import pyplot
 
 
 def tables(result: Result, setup: Setup, outcomes: dict, rates: dict, trained: int, judged: int,
@@ -45,7 +46,6 @@ def tables(result: Result, setup: Setup, outcomes: dict, rates: dict, trained: i
 
 def figures(result: Result, out: Path, setup: Setup, test: dict, judged: int, ae: dict, pca: float,
             mean_image: float) -> None:
-    from mlplab.report import pyplot
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for arm_of, label in ((lambda d: Arm(d, matched=True), "random (Xavier), equal total updates"),

@@ -12,6 +12,7 @@ from mlplab.experiments.base import Result, Table, mean_spread
 from mlplab.experiments.symmetry import (AGREE_LOG10, ARMS, BATCH, CONSTANT, GROWTH_DECADES, LR, MOMENTUM, NOISE,
                                          RATES, WIDTH, Trace)
 from mlplab.experiments.verdict import mean_ci95
+from mlplab.report import pyplot
 
 
 def ci(values: list[float]) -> str:
@@ -59,7 +60,6 @@ def tables(result: Result, stat: dict[tuple[str, str], list[float]], acc: dict[s
 
 
 def plot_distances(traces: list[Trace]) -> Any:
-    from mlplab.report import pyplot
     fig, ax = pyplot().subplots(figsize=(7.5, 4))
     for k, t in enumerate(traces):
         ax.plot(np.arange(len(t.distances)), t.distances, color="C2", lw=0.8, alpha=0.7,
