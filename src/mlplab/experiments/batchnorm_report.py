@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mlplab.experiments import batchnorm_setup as bn_
 from mlplab.experiments.base import Result, add_figure
+from mlplab.experiments.batchnorm_setup import Budget
 from mlplab.experiments.batchnorm_train import Run, typical_unit, unit_drifts
 from mlplab.report import pyplot
 
-if TYPE_CHECKING:
-    from mlplab.experiments.batchnorm import Budget
 
-
-def figures(result: Result, out: Path, paper: dict[bool, list[Run]], budget: "Budget",
+def figures(result: Result, out: Path, paper: dict[bool, list[Run]], budget: Budget,
             window: tuple[int, int]) -> None:
     """Figure 1a (test accuracy against updates, both nets) and Figure 1b-c (one file per net)."""
-    from mlplab.experiments import batchnorm as bn_
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for bn, color in ((False, "C1"), (True, "C0")):
@@ -58,8 +55,7 @@ def figures(result: Result, out: Path, paper: dict[bool, list[Run]], budget: "Bu
                    "memorised its training set and stops moving.")
 
 
-def notes(result: Result, budget: "Budget", paper_seeds: int) -> None:
-    from mlplab.experiments import batchnorm as bn_
+def notes(result: Result, budget: Budget, paper_seeds: int) -> None:
     result.notes += [
         f"Seeds: the Figure 1 part (50,000 updates of 60 examples) runs {bn_.PAPER_SEEDS} seeds per net, not "
         f"{bn_.SEEDS}: one seed of it costs ~80 s (two nets x ~40 s), over a minute, and the contract asks for 10 "

@@ -36,6 +36,7 @@ from mlplab.experiments import dead_relu_measure as measure
 from mlplab.experiments import dead_relu_report as report
 from mlplab.experiments import dead_relu_runs as runs
 from mlplab.experiments.base import Result, Timer, load_split
+from mlplab.experiments.dead_relu_measure import STAY_DEAD
 from mlplab.experiments.verdict import Claim
 
 NAME = "dead-relu"
@@ -49,8 +50,6 @@ N_TRAIN = 10000
 BASE_RATE = 0.05
 RATES = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)     # the grid the high rate is chosen from
 SELECTION_SEEDS = (2000, 2001)                     # never among the random seeds the claims are measured on
-FORMER_SELECTION_SEEDS = (1000, 1001)              # the first rule's seeds (see the notes)
-STAY_DEAD = 0.05                                   # tolerance for "stays dead forever" (see the claim)
 COMPARED = ("relu", "relu+bias", "leaky_relu", "elu")   # the arms compared at the high rate
 HIGH_RATE_ACTIVATIONS = (*COMPARED, "prelu", "maxout")
 RECOVERING = ("relu", "leaky_relu", "prelu", "leaky_relu_0.25", "elu")

@@ -36,6 +36,9 @@ FAILED_ACCURACY = 0.2      # a run ending below this training accuracy is at cha
 WEIGHT_LIMIT = 1e3         # ... and one with any |weight| above this has blown up (the ELU blow-ups: 2e4..6e13)
 LEARNED = 0.5              # training accuracy every compared arm must reach at the chosen high rate
 SATURATED_SPREAD = 0.01     # a Maxout unit whose output std is below this share of the layer's rms is saturated
+# read by the claims (dead_relu) and the notes (dead_relu_report) alike
+STAY_DEAD = 0.05            # tolerance for "stays dead forever" (see the claim)
+FORMER_SELECTION_SEEDS = (1000, 1001)   # the high rate's first selection rule's seeds (see the notes)
 
 
 def hidden_layers(net: Sequential) -> list[tuple[int, Any]]:

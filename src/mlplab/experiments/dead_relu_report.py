@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.experiments.base import Result, Table, add_figure, mean_spread
-from mlplab.experiments.dead_relu_measure import FAILED_ACCURACY, WEIGHT_LIMIT
+from mlplab.experiments.dead_relu_measure import FAILED_ACCURACY, FORMER_SELECTION_SEEDS, STAY_DEAD, WEIGHT_LIMIT
 from mlplab.report import pyplot
 
 NAMES = {"relu": "ReLU", "relu+bias": "ReLU, bias init 0.01", "leaky_relu": "Leaky ReLU (0.01)",
@@ -221,7 +221,6 @@ def figures(result: Result, out: Path, chosen: dict, recovered: dict, high: floa
 
 def notes(result: Result, chosen: dict, high: float, checks: dict, at_high: dict, quick: bool) -> None:
     """What was chosen after seeing results, what a failed run counts as, and the Maxout explanation."""
-    from mlplab.experiments.dead_relu import FORMER_SELECTION_SEEDS
     seeds = ", ".join(map(str, chosen["seeds"]))
     former = ", ".join(map(str, FORMER_SELECTION_SEEDS))
     result.notes += [
@@ -300,7 +299,6 @@ def _selection_outcome(chosen: dict) -> str:
 
 
 def _tolerance(result: Result) -> str:
-    from mlplab.experiments.dead_relu import STAY_DEAD
     stay = [c for c in result.claims if "stays dead" in c.claim]
     if not stay:
         return ""
