@@ -26,8 +26,8 @@ def test_build_optimizer_builds_each_named_optimizer_and_never_falls_through():
              ("sgd", "rmsprop", "adam", "adamw", "adagrad")}
     assert built == {"sgd": optim.SGD, "rmsprop": optim.RMSProp, "adam": optim.Adam, "adamw": optim.AdamW,
                      "adagrad": optim.AdaGrad}
-    config = {**resolve({}, {}), "optimizer": "nadam"}          # past validation, as a registry bug would be
-    with pytest.raises(ValueError, match="optimizer 'nadam' has no builder"):
+    config = {**resolve({}, {}), "optimizer": "nadam"}          # a name no registry has: refused, never AdaGrad
+    with pytest.raises(ValueError, match="config key 'optimizer': unknown value 'nadam'; valid: sgd"):
         build_optimizer(config)
 
 

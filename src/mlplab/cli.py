@@ -15,28 +15,35 @@ from typing import Any
 import numpy as np
 
 from mlplab.cli_parser import build_parser
-from mlplab.config import KEYS, read_toml, resolve
+from mlplab.config import RunConfig
 
 
 class UsageError(Exception):
     """A problem with what the user asked for: printed as one line, exit status 2."""
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from mlplab.run import train_run
-    flags = {name: getattr(args, name) for name in KEYS if hasattr(args, name)}
-    file_values: dict[str, Any] = {}
-    if args.resume:
-        file_values = read_toml(Path(args.resume) / "config.toml")
-        flags["out"] = args.resume
+def config_from_args(args: argparse.Namespace, command: str) -> RunConfig:
+    """The command's defaults, under a resumed run's ``config.toml``, under ``--config`` (a file or a
+    shipped recipe), under the flags given: each layer checked as it is laid on, naming its key."""
+    config = RunConfig.defaults(command)
+    if getattr(args, "resume", None):
+        config = config.merge_file(Path(args.resume) / "config.toml")
     if args.config:
         from mlplab.recipes import find
-        file_values.update(read_toml(find(args.config)))
-    config = resolve(file_values, flags)
+        config = config.merge_file(find(args.config))
+    flags = {name: getattr(args, name) for name in RunConfig.accepted(command) if hasattr(args, name)}
+    if getattr(args, "resume", None):
+        flags["out"] = args.resume
+    return config.merge(flags)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from mlplab.run import train_run
+    config = config_from_args(args, "train")
     summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None,
                         overwrite=args.overwrite, threads=args.threads)
     print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
-          f"epochs {summary['epochs']}  train time {summary['train_seconds']:.1f}s  -> {config['out']}")
+          f"epochs {summary['epochs']}  train time {summary['train_seconds']:.1f}s  -> {config.out}")
     return 0
 
 
@@ -135,14 +142,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_autoencoder(args: argparse.Namespace) -> int:
-    from mlplab.config import coerce
     from mlplab.run_autoencoder import autoencoder_run
-    options = {k: v for k, v in vars(args).items() if k not in ("command", "quiet")}
-    options["hidden"] = coerce("hidden", args.hidden)
-    summary = autoencoder_run(options, progress=False if args.quiet else None)
-    print(f"test MSE per pixel: deep autoencoder {summary['test_mse']:.5f}, PCA ({args.code} components) "
+    config = config_from_args(args, "autoencoder")
+    summary = autoencoder_run(config, progress=False if args.quiet else None)
+    print(f"test MSE per pixel: deep autoencoder {summary['test_mse']:.5f}, PCA ({config.code} components) "
           f"{summary['pca_test_mse']:.5f} -> {'autoencoder' if summary['beats_pca'] else 'PCA'} is better  "
-          f"-> {args.out}")
+          f"-> {config.out}")
     return 0
 
 

@@ -1,6 +1,6 @@
-"""The ``mlplab`` command's arguments: one parser per command, ``train``'s flags from the config's
-``KEYS`` in their sections, and a mistyped flag answered with the command's own usage and the flag it
-was probably meant to be."""
+"""The ``mlplab`` command's arguments: one parser per command, ``train``'s and ``autoencoder``'s flags
+generated from :class:`mlplab.config.RunConfig` (the keys each command reads) in their sections, and a
+mistyped flag answered with the command's own usage and the flag it was probably meant to be."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import mlplab
-from mlplab.config import GROUPS, KEYS, valid_values
+from mlplab.config import GROUPS, Key, keys, valid_values
 from mlplab.threads import parse_threads
 
 TRAIN_USAGE = ("mlplab train [-h] [--config NAME_OR_FILE] [--resume RUN_DIR] [--overwrite] [--quiet] [--threads N] "
@@ -79,9 +79,9 @@ class _HelpFormatter(argparse.HelpFormatter):
         super().__init__(prog, max_help_position=30, width=min(100, argparse.HelpFormatter(prog)._width + 2))
 
 
-def config_flag_help(name: str) -> str:
-    """A config key's ``--help`` line: what it does, the values it takes, its default."""
-    key = KEYS[name]
+def config_flag_help(name: str, command: str = "train", key: Key | None = None) -> str:
+    """A config key's ``--help`` line: what it does, the values it takes, its default (the command's)."""
+    key = key or keys(command)[name]
     if isinstance(key.default, bool):
         default = " (default: on)" if key.default else " (default: off)"
     elif isinstance(key.default, list):
@@ -93,17 +93,21 @@ def config_flag_help(name: str) -> str:
     return f"{key.help}{listed}{default}".replace("%", "%%")
 
 
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """Every config key as a flag (``hidden`` -> ``--hidden``), in the sections of :data:`GROUPS`."""
-    sections = {group: parser.add_argument_group(group, description) for group, description in GROUPS.items()}
-    for name, key in KEYS.items():
+def add_config_flags(parser: argparse.ArgumentParser, command: str = "train") -> None:
+    """Every config key ``command`` reads as a flag (``hidden`` -> ``--hidden``), in the sections of
+    :data:`GROUPS` that have one."""
+    known = keys(command)
+    used = {key.group for key in known.values()}
+    sections = {group: parser.add_argument_group(group, description) for group, description in GROUPS.items()
+                if group in used}
+    for name, key in known.items():
         section = sections.get(key.group) or sections.setdefault(key.group, parser.add_argument_group("other"))
         flag = "--" + name.replace("_", "-")
         if key.kind is bool:
             section.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                                 help=config_flag_help(name))
+                                 help=config_flag_help(name, command, key))
         else:
-            section.add_argument(flag, dest=name, default=argparse.SUPPRESS, help=config_flag_help(name),
+            section.add_argument(flag, dest=name, default=argparse.SUPPRESS, help=config_flag_help(name, command, key),
                                  metavar=name.upper())
 
 
@@ -169,23 +173,14 @@ def build_parser() -> Parser:
     commands.add_parser("recipes", help="list the shipped recipes (train --config NAME) and what each shows")
 
     ae = commands.add_parser("autoencoder", help="the deep autoencoder (pre-trained, fine-tuned) against PCA",
-                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ae.add_argument("--data", default="fashion-mnist", help="dataset name or .npz/.csv path")
-    ae.add_argument("--data-dir", dest="data_dir", help="folder with IDX files")
-    ae.add_argument("--hidden", default="1000,500,250", help="encoder hidden sizes (the decoder mirrors them)")
-    ae.add_argument("--code", type=int, default=30, help="size of the linear code layer (and of PCA's)")
-    ae.add_argument("--activation", default="sigmoid", help="hidden non-linearity")
-    ae.add_argument("--pretrain", default="autoencoder", help="autoencoder, denoising, rbm or none")
-    ae.add_argument("--pretrain-epochs", dest="pretrain_epochs", type=int, default=2, help="per encoder layer")
-    ae.add_argument("--pretrain-lr", dest="pretrain_lr", type=float, default=1e-3, help="Adam's rate, pre-training")
-    ae.add_argument("--epochs", type=int, default=10, help="end-to-end fine-tuning epochs")
-    ae.add_argument("--lr", type=float, default=1e-3, help="Adam's rate, fine-tuning")
-    ae.add_argument("--batch-size", dest="batch_size", type=int, default=100)
-    ae.add_argument("--train-limit", dest="train_limit", type=int, default=0, help="use N training images (0: all)")
-    ae.add_argument("--seed", type=int, default=0)
-    ae.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ae.add_argument("--out", default="runs/autoencoder")
-    ae.add_argument("--quiet", action="store_true")
+                             formatter_class=_HelpFormatter,
+                             description="The deep autoencoder (pre-trained, fine-tuned) against PCA with the same "
+                             "code size. Every flag below is also a key of a --config TOML file with command = "
+                             "\"autoencoder\"; flags override the file.")
+    ae.add_argument("--config", metavar="FILE", help="a TOML file with command = \"autoencoder\" and the same keys "
+                    "as the flags; flags override it")
+    ae.add_argument("--quiet", action="store_true", help="no progress output")
+    add_config_flags(ae, "autoencoder")
 
     exp = commands.add_parser("experiment", help="reproduce one of the lecture notes' experiments (or all)")
     exp.add_argument("name", nargs="?", help="an experiment (see --list) or 'all'")

@@ -1,12 +1,38 @@
-"""The run configuration: one table of keys shared by the command-line flags and TOML files."""
+"""The run configuration: one frozen, typed :class:`RunConfig` behind the command-line flags, TOML files,
+sweeps and the run directory's ``config.toml``.
+
+Every field carries its help text, ``--help`` section, range and the commands that read it
+(:mod:`mlplab.config_schema`); a field with a closed set of values reads it from the registry that
+builds it (activations, initialisers, norms, optimizers, schedules, pre-training methods), so a new
+registry entry is a valid value, a flag choice and a sweep value without touching this file.  The
+deep autoencoder's keys are fields too (``code``): ``command = "autoencoder"`` picks its defaults and
+the keys its runs read, so nothing downstream asks which command it is.
+
+The dict-based functions of earlier versions (``KEYS``, ``resolve``, ``read_toml``, ``validate``,
+``coerce``, ``dumps_toml``) remain, built on ``RunConfig``; and a ``RunConfig`` reads as the mapping
+``config.toml`` records (``config["lr"]``), so code that took the dict takes it unchanged.
+"""
 
 from __future__ import annotations
 
-import tomllib
+import dataclasses
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from mlplab import backend, init
+from mlplab.config_schema import Key, Setting, check_bounds, check_toml_type, coerce as coerce_value
+from mlplab.config_schema import dumps_toml, load_toml, setting
+from mlplab.data import NAMES as DATASETS
+from mlplab.data.preprocess import MODES as PREPROCESS_MODES
+from mlplab.diagnostics import parse_spec
+from mlplab.network import ACTIVATIONS
+from mlplab.norms import NORMS
+from mlplab.optim import OPTIMIZERS, SCHEDULES
+from mlplab.pretrain.autoencoder import CORRUPTIONS
+from mlplab.pretrain.greedy import METHODS as PRETRAIN_METHODS
+from mlplab.validation import check_positive_int
 
 # The sections of ``mlplab train --help`` (and of a config file's documentation), in the order shown.
 GROUPS: dict[str, str] = {
@@ -19,244 +45,334 @@ GROUPS: dict[str, str] = {
     "diagnostics": "what is measured inside the network while it trains",
 }
 
+# The commands a config runs as, each with the defaults that differ from ``mlplab train``'s.  The
+# deep autoencoder (Hinton & Salakhutdinov 2006) is sigmoid units, pre-trained, fine-tuned with Adam.
+COMMANDS: dict[str, dict[str, Any]] = {
+    "train": {},
+    "autoencoder": {"activation": "sigmoid", "pretrain": "autoencoder", "pretrain_epochs": 2, "pretrain_lr": 1e-3,
+                    "epochs": 10, "lr": 1e-3, "out": "runs/autoencoder"},
+}
+
+# Keys older runs record that a field now holds: name -> (field, value of the field for each alias value, help).
+ALIASES: dict[str, tuple[str, dict[bool, str], str]] = {
+    "batchnorm": ("norm", {True: "batch", False: "none"},
+                  "batch normalization after each hidden affine map (the key runs record beside norm: "
+                  "--batchnorm is --norm batch, --no-batchnorm --norm none)")}
+
+BOTH = ("train", "autoencoder")
+NONNEG: Any = (0, None, False, False)          # >= 0
+POSITIVE: Any = (0, None, True, False)         # > 0
+AT_LEAST_1: Any = (1, None, False, False)
+UNIT_OPEN: Any = (0, 1, False, True)           # [0, 1)
+
 
 @dataclass(frozen=True)
-class Key:
-    """One config key: its default, type, help text, closed set of values (if any), and the
-    :data:`GROUPS` section it belongs to."""
-    default: Any
-    kind: type
-    help: str
-    choices: tuple[str, ...] | None = None
-    group: str = ""
+class RunConfig(Mapping[str, Any]):
+    """Everything one run is told.  Built by :meth:`defaults`, :meth:`from_dict`, :meth:`from_toml`
+    and :meth:`merge` / :meth:`replace`; every way in converts and checks each value, and a refusal
+    names the key and the value (``lr must be > 0, got -0.1``)."""
+
+    command: str = setting("train", "which run the config is for", "output", choices=lambda: COMMANDS,
+                           commands=BOTH, flag=False)
+    data: str = setting("fashion-mnist", "a dataset's name or the path of an .npz / .csv file", "data",
+                        commands=BOTH, listed=lambda: [*DATASETS, "PATH.npz", "PATH.csv"])
+    data_dir: str | None = setting(None, "folder with MNIST/Fashion-MNIST IDX files (else $MLPLAB_DATA, Debian's "
+                                   "location)", "data", kind=str, commands=BOTH)
+    label_column: str | None = setting(None, "a .csv file's label column: a header name or an index, negative from "
+                                       "the end (default: the last column, refused when it does not look like class "
+                                       "labels)", "data", kind=str)
+    preprocess: str = setting("auto", "auto: scale images to [0,1], standardize other data", "data",
+                              choices=lambda: ("auto", *PREPROCESS_MODES))
+    val_fraction: float = setting(0.1, "stratified share of the training set held out for validation (0: none)",
+                                  "data", bounds=UNIT_OPEN)
+    train_limit: int = setting(0, "use only the first N training examples after shuffling (0: all)", "data",
+                               bounds=NONNEG, commands=BOTH)
+    hidden: tuple[int, ...] = setting((1000, 500, 250), "hidden layer sizes, comma-separated (autoencoder: the "
+                                      "encoder's; the decoder mirrors them)", "network", commands=BOTH)
+    code: int = setting(30, "autoencoder: size of the linear code layer (and PCA's number of components)",
+                        "network", bounds=AT_LEAST_1, commands=("autoencoder",))
+    activation: str = setting("relu", "hidden non-linearity", "network", choices=lambda: ACTIVATIONS, commands=BOTH)
+    init: str = setting("auto", "weight init (auto: by activation; lsuv: orthogonal, rescaled to unit variance on "
+                        "500 training rows)", "network", listed=lambda: ["auto", "lsuv", *init.NAMES])
+    bias_init: float = setting(0.0, "initial bias (CS7015 lecture 9, module 9.3, advises 0.01 for ReLU)", "network")
+    norm: str = setting("none", "normalization after each hidden affine map", "network", choices=lambda: NORMS)
+    bn_momentum: float = setting(0.1, "BatchNorm running-statistics momentum (PyTorch's meaning)", "network",
+                                 bounds=(0, 1, False, False))
+    dropout: float = setting(0.0, "dropout rate after each hidden block (0: none)", "regularisation",
+                             bounds=UNIT_OPEN)
+    maxout_pieces: int = setting(2, "pieces per maxout unit", "network", bounds=AT_LEAST_1)
+    optimizer: str = setting("sgd", "optimizer", "optimisation", choices=lambda: OPTIMIZERS)
+    lr: float = setting(0.05, "learning rate (the peak rate for cosine and cyclic schedules; autoencoder: Adam's "
+                        "fine-tuning rate)", "optimisation", bounds=POSITIVE, commands=BOTH)
+    momentum: float = setting(0.9, "SGD / RMSProp momentum", "optimisation", bounds=NONNEG)
+    nesterov: bool = setting(False, "Nesterov momentum (SGD)", "optimisation")
+    beta1: float = setting(0.9, "Adam beta1", "optimisation", bounds=UNIT_OPEN)
+    beta2: float = setting(0.999, "Adam beta2", "optimisation", bounds=UNIT_OPEN)
+    weight_decay: float = setting(0.0, "optimizer weight decay on every parameter (PyTorch's); see --l2",
+                                  "regularisation", bounds=NONNEG)
+    max_grad_norm: float = setting(0.0, "clip the global gradient norm to this (0: off)", "optimisation",
+                                   bounds=NONNEG)
+    schedule: str = setting("cosine", "learning-rate schedule", "optimisation", choices=lambda: SCHEDULES)
+    lr_min: float = setting(0.0, "cosine floor / cyclic eta_min", "optimisation", bounds=NONNEG)
+    step_epochs: int = setting(10, "step schedule: epochs between decays; cyclic: epochs per half cycle (n_s)",
+                               "optimisation", bounds=AT_LEAST_1)
+    gamma: float = setting(0.1, "step / exponential schedule decay factor (exponential: per epoch)", "optimisation",
+                           bounds=POSITIVE)
+    batch_size: int = setting(100, "mini-batch size", "optimisation", bounds=AT_LEAST_1, commands=BOTH)
+    epochs: int = setting(20, "training epochs (autoencoder: end-to-end fine-tuning epochs)", "optimisation",
+                          bounds=AT_LEAST_1, commands=BOTH)
+    l2: float = setting(0.0, "DD2424 lecture 4's lambda: J = loss + lambda * sum ||W||^2 over weight matrices",
+                        "regularisation", bounds=NONNEG)
+    l1: float = setting(0.0, "L1 penalty lambda1 * sum |W| over weight matrices", "regularisation", bounds=NONNEG)
+    patience: int = setting(0, "early stopping after this many epochs without a better validation loss (0: off)",
+                            "regularisation", bounds=NONNEG)
+    pretrain: str = setting("none", "greedy layer-wise pre-training of the hidden layers before training",
+                            "pre-training", choices=lambda: ("none", *PRETRAIN_METHODS), commands=BOTH)
+    pretrain_epochs: int = setting(5, "pre-training epochs per hidden layer", "pre-training", bounds=AT_LEAST_1,
+                                   commands=BOTH)
+    pretrain_lr: float = setting(0.001, "pre-training learning rate (each layer gets a fresh optimizer)",
+                                 "pre-training", bounds=POSITIVE, commands=BOTH)
+    pretrain_optimizer: str = setting("adam", "pre-training optimizer", "pre-training", choices=lambda: OPTIMIZERS)
+    pretrain_tied: bool = setting(True, "autoencoder decoders use W^T (tied) instead of a matrix of their own",
+                                  "pre-training")
+    # "none" is the plain autoencoder's (no) noise: pretrain = "autoencoder" says that
+    pretrain_corruption: str = setting("mask", "denoising: the input noise", "pre-training",
+                                       choices=lambda: [c for c in CORRUPTIONS if c != "none"])
+    pretrain_noise: float = setting(0.3, "denoising: share of inputs masked, or the Gaussian noise std",
+                                    "pre-training", bounds=NONNEG)
+    cd_k: int = setting(1, "rbm: Gibbs steps per update (CD-k)", "pre-training", bounds=AT_LEAST_1)
+    freeze_pretrained: bool = setting(False, "fine-tune only the output layer: the pre-trained layers stay fixed",
+                                      "pre-training")
+    diagnostics: str = setting("every=1", "per-layer statistics every N epochs on a fixed probe batch of M "
+                               "examples (default 1000), or none", "diagnostics",
+                               listed=lambda: ["every=N[,probe=M]", "off"])
+    test_every_epoch: bool = setting(False, "also evaluate the test set after every epoch (off: validation during "
+                                     "training, the test set once at the end)", "diagnostics")
+    tensorboard: str | None = setting(None, "also write TensorBoard event files (scalars per epoch, per-layer "
+                                      "histograms of each diagnostics record) into this folder; needs pip install "
+                                      "'mlplab[tensorboard]'", "output", kind=str)
+    report: bool = setting(True, "write report.html (figures, config, results) into the run directory at the end",
+                           "output")
+    seed: int = setting(0, "seed of the initialisation, the data order, dropout and the splits", "optimisation",
+                        bounds=NONNEG, commands=BOTH)
+    dtype: str = setting("float32", "floating point precision", "network", choices=lambda: backend.DTYPES,
+                         commands=BOTH)
+    out: str = setting("runs/latest", "run directory to write", "output", commands=BOTH)
+
+    # -- building -----------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            meta = _setting(field)
+            value = coerce_value(field.name, meta.kind, getattr(self, field.name), meta.valid())
+            if value is None and field.default is not None:
+                raise ValueError(f"config key {field.name!r} must be {meta.kind.__name__}, got None")
+            object.__setattr__(self, field.name, value)
+            if meta.bounds is not None:
+                check_bounds(field.name, value, meta.bounds)
+        self._check_command_keys()
+        self._check_together()
+
+    @classmethod
+    def defaults(cls, command: str = "train") -> RunConfig:
+        """The config of a plain ``mlplab COMMAND`` run."""
+        coerce_value("command", str, command, tuple(COMMANDS))
+        return cls(command=command, **COMMANDS[command])
+
+    @classmethod
+    def of(cls, config: RunConfig | Mapping[str, Any]) -> RunConfig:
+        """``config`` itself, or the config a dict of keys describes (as :meth:`from_dict`)."""
+        return config if isinstance(config, RunConfig) else cls.from_dict(config)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], command: str | None = None) -> RunConfig:
+        """The command's defaults (``values["command"]``, else ``command``, else train) with ``values`` over them."""
+        command = values.get("command") or command or "train"
+        return cls.defaults(command).merge(values)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike, command: str = "train") -> RunConfig:
+        """A config file over the defaults of ``command`` (a file that says another command is refused)."""
+        return cls.defaults(command).merge_file(path)
+
+    def merge(self, values: Mapping[str, Any]) -> RunConfig:
+        """This config with ``values`` over it: Python values or flag strings (``"32,16"``, ``"true"``);
+        an old key (``batchnorm``) sets the field that holds it now (``norm``)."""
+        values = dict(values)
+        unknown = sorted(set(values) - set(self.accepted(self.command)) - {"command"})
+        if unknown:
+            raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(self.accepted(self.command))}")
+        if values.get("command", self.command) != self.command:
+            raise ValueError(f"config key 'command' is {values['command']!r}, but this is a {self.command} config "
+                             f"(mlplab {values['command']} runs it)")
+        for alias, (name, meaning, _) in ALIASES.items():
+            if values.get(alias) is not None:
+                mapped = meaning[coerce_value(alias, bool, values.pop(alias))]
+                if name in values and coerce_value(name, str, values[name]) != mapped:
+                    raise ValueError(f"config keys {alias!r} and {name!r} disagree: {alias} means {name} "
+                                     f"{mapped!r}, but {name} is {values[name]!r}")
+                values[name] = mapped
+        return dataclasses.replace(self, **values)
+
+    def replace(self, **values: Any) -> RunConfig:
+        """This config with some keys changed (``config.replace(epochs=3, hidden=[64])``)."""
+        return self.merge(values)
+
+    def merge_file(self, path: str | os.PathLike) -> RunConfig:
+        """This config with a TOML file's keys over it; unknown keys and values of the wrong TOML type are
+        refused, naming the file, the key and the value."""
+        return self.merge(read_toml(path, self.command))
+
+    # -- reading ------------------------------------------------------------------------------
+    @classmethod
+    def names(cls, command: str = "train") -> tuple[str, ...]:
+        """The keys a ``command`` run reads, in the order files and ``--help`` list them."""
+        return tuple(f.name for f in dataclasses.fields(cls) if command in _setting(f).commands and
+                     _setting(f).flag)
+
+    @classmethod
+    def accepted(cls, command: str = "train") -> tuple[str, ...]:
+        """:meth:`names`, with the older keys that stand for one of them (``batchnorm`` after ``norm``)."""
+        found: list[str] = []
+        for name in cls.names(command):
+            found.append(name)
+            found += [alias for alias, (field, *_) in ALIASES.items() if field == name]
+        return tuple(found)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``config.toml`` (and an autoencoder's ``config.json``) records: the keys this command
+        reads, lists as lists, ``batchnorm`` beside ``norm`` (the key every stored run has), and the
+        command when it is not ``train`` (so a train run's file keeps its keys as they always were)."""
+        found: dict[str, Any] = {} if self.command == "train" else {"command": self.command}
+        for name in self.accepted(self.command):
+            if name in ALIASES:
+                field, meaning, _ = ALIASES[name]
+                found[name] = next(flag for flag, value in meaning.items() if value == getattr(self, field)) \
+                    if getattr(self, field) in meaning.values() else False
+            else:
+                value = getattr(self, name)
+                found[name] = list(value) if isinstance(value, tuple) else value
+        return found
+
+    @property
+    def batchnorm(self) -> bool:
+        """Whether the hidden blocks have batch norm (the key older runs record)."""
+        return self.norm == "batch"
+
+    def __getitem__(self, name: str) -> Any:
+        found = self.to_dict()
+        if name not in found:
+            raise KeyError(name)
+        return found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+    # -- checks -------------------------------------------------------------------------------
+    def _check_command_keys(self) -> None:
+        """A key the command does not read keeps its default: a run never silently ignores a value."""
+        read = set(self.names(self.command)) | {"command"}
+        for field in dataclasses.fields(self):
+            if field.name not in read and getattr(self, field.name) != field.default:
+                raise ValueError(f"config key {field.name!r} is not read by {self.command} runs (got "
+                                 f"{getattr(self, field.name)!r}); their keys: {', '.join(self.accepted(self.command))}")
+
+    def _check_together(self) -> None:
+        """The checks that need more than one value, or a parser of their own."""
+        for i, size in enumerate(self.hidden):
+            check_positive_int(f"hidden[{i}]", size)
+        if self.init not in ("auto", "lsuv"):
+            init.get(self.init)          # its error lists the valid names
+        if self.schedule == "cosine" and self.lr_min > self.lr:
+            raise ValueError(f"lr_min {self.lr_min!r} must not exceed lr {self.lr!r} (cosine schedule)")
+        if self.pretrain != "none" and self.activation == "maxout":
+            raise ValueError(f"pretrain {self.pretrain!r} needs Dense hidden blocks; activation 'maxout' has none")
+        if self.pretrain == "rbm" and self.norm != "none":
+            raise ValueError(f"pretrain 'rbm' cannot pre-train a network with {NORMS[self.norm].label} (an RBM has no "
+                             f"place for it); pass --norm none (--no-batchnorm) or another pretrain method")
+        parse_spec(self.diagnostics)
 
 
-KEYS: dict[str, Key] = {
-    "data": Key("fashion-mnist", str, "a dataset's name or the path of an .npz / .csv file", group="data"),
-    "data_dir": Key(None, str, "folder with MNIST/Fashion-MNIST IDX files (else $MLPLAB_DATA, Debian's location)",
-                    group="data"),
-    "label_column": Key(None, str, "a .csv file's label column: a header name or an index, negative from the end "
-                                   "(default: the last column, refused when it does not look like class labels)",
-                        group="data"),
-    "preprocess": Key("auto", str, "auto: scale images to [0,1], standardize other data",
-                      ("auto", "none", "scale", "standardize", "scale+standardize"), group="data"),
-    "val_fraction": Key(0.1, float, "stratified share of the training set held out for validation (0: none)",
-                        group="data"),
-    "train_limit": Key(0, int, "use only the first N training examples after shuffling (0: all)", group="data"),
-    "hidden": Key([1000, 500, 250], list, "hidden layer sizes, comma-separated", group="network"),
-    "activation": Key("relu", str, "hidden non-linearity",
-                      ("sigmoid", "tanh", "softsign", "relu", "leaky_relu", "prelu", "elu", "maxout"), group="network"),
-    "init": Key("auto", str, "weight init (auto: by activation; lsuv: orthogonal, rescaled to unit variance on 500 "
-                             "training rows)", group="network"),
-    "bias_init": Key(0.0, float, "initial bias (CS7015 lecture 9, module 9.3, advises 0.01 for ReLU)", group="network"),
-    "batchnorm": Key(False, bool, "batch normalization after each hidden affine map", group="network"),
-    "bn_momentum": Key(0.1, float, "BatchNorm running-statistics momentum (PyTorch's meaning)", group="network"),
-    "dropout": Key(0.0, float, "dropout rate after each hidden block (0: none)", group="regularisation"),
-    "maxout_pieces": Key(2, int, "pieces per maxout unit", group="network"),
-    "optimizer": Key("sgd", str, "optimizer", ("sgd", "adagrad", "rmsprop", "adam", "adamw"), group="optimisation"),
-    "lr": Key(0.05, float, "learning rate (the peak rate for cosine and cyclic schedules)", group="optimisation"),
-    "momentum": Key(0.9, float, "SGD / RMSProp momentum", group="optimisation"),
-    "nesterov": Key(False, bool, "Nesterov momentum (SGD)", group="optimisation"),
-    "beta1": Key(0.9, float, "Adam beta1", group="optimisation"),
-    "beta2": Key(0.999, float, "Adam beta2", group="optimisation"),
-    "weight_decay": Key(0.0, float, "optimizer weight decay on every parameter (PyTorch's); see --l2",
-                        group="regularisation"),
-    "max_grad_norm": Key(0.0, float, "clip the global gradient norm to this (0: off)", group="optimisation"),
-    "schedule": Key("cosine", str, "learning-rate schedule", ("constant", "step", "exponential", "cosine", "cyclic"),
-                    group="optimisation"),
-    "lr_min": Key(0.0, float, "cosine floor / cyclic eta_min", group="optimisation"),
-    "step_epochs": Key(10, int, "step schedule: epochs between decays; cyclic: epochs per half cycle (n_s)",
-                       group="optimisation"),
-    "gamma": Key(0.1, float, "step / exponential schedule decay factor (exponential: per epoch)", group="optimisation"),
-    "batch_size": Key(100, int, "mini-batch size", group="optimisation"),
-    "epochs": Key(20, int, "training epochs", group="optimisation"),
-    "l2": Key(0.0, float, "DD2424 lecture 4's lambda: J = loss + lambda * sum ||W||^2 over weight matrices",
-              group="regularisation"),
-    "l1": Key(0.0, float, "L1 penalty lambda1 * sum |W| over weight matrices", group="regularisation"),
-    "patience": Key(0, int, "early stopping after this many epochs without a better validation loss (0: off)",
-                    group="regularisation"),
-    "pretrain": Key("none", str, "greedy layer-wise pre-training of the hidden layers before training",
-                    ("none", "autoencoder", "denoising", "rbm"), group="pre-training"),
-    "pretrain_epochs": Key(5, int, "pre-training epochs per hidden layer", group="pre-training"),
-    "pretrain_lr": Key(0.001, float, "pre-training learning rate (each layer gets a fresh optimizer)",
-                       group="pre-training"),
-    "pretrain_optimizer": Key("adam", str, "pre-training optimizer", ("sgd", "adagrad", "rmsprop", "adam", "adamw"),
-                              group="pre-training"),
-    "pretrain_tied": Key(True, bool, "autoencoder decoders use W^T (tied) instead of a matrix of their own",
-                         group="pre-training"),
-    "pretrain_corruption": Key("mask", str, "denoising: the input noise", ("mask", "gaussian"), group="pre-training"),
-    "pretrain_noise": Key(0.3, float, "denoising: share of inputs masked, or the Gaussian noise std",
-                          group="pre-training"),
-    "cd_k": Key(1, int, "rbm: Gibbs steps per update (CD-k)", group="pre-training"),
-    "freeze_pretrained": Key(False, bool, "fine-tune only the output layer: the pre-trained layers stay fixed",
-                             group="pre-training"),
-    "diagnostics": Key("every=1", str, "per-layer statistics every N epochs on a fixed probe batch of M examples "
-                                       "(default 1000), or none", group="diagnostics"),
-    "test_every_epoch": Key(False, bool, "also evaluate the test set after every epoch (off: validation during "
-                                         "training, the test set once at the end)", group="diagnostics"),
-    "tensorboard": Key(None, str, "also write TensorBoard event files (scalars per epoch, per-layer histograms of "
-                                  "each diagnostics record) into this folder; needs pip install 'mlplab[tensorboard]'",
-                       group="output"),
-    "report": Key(True, bool, "write report.html (figures, config, results) into the run directory at the end",
-                  group="output"),
-    "seed": Key(0, int, "seed of the initialisation, the data order, dropout and the splits", group="optimisation"),
-    "dtype": Key("float32", str, "floating point precision", ("float32", "float64"), group="network"),
-    "out": Key("runs/latest", str, "run directory to write", group="output"),
-}
+def _setting(field: dataclasses.Field) -> Setting:
+    return field.metadata["setting"]
 
 
-def valid_values(name: str) -> list[str] | None:
+def _fields() -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(RunConfig)}
+
+
+def keys(command: str = "train") -> dict[str, Key]:
+    """The keys of a ``command`` run as ``--help`` shows them: default (the command's), type, help, choices."""
+    fields, defaults = _fields(), RunConfig.defaults(command).to_dict()
+    found = {}
+    for name in RunConfig.accepted(command):
+        if name in ALIASES:
+            target, _, text = ALIASES[name]
+            found[name] = Key(defaults[name], bool, text, group=_setting(fields[target]).group)
+            continue
+        meta = _setting(fields[name])
+        found[name] = Key(defaults[name], meta.kind, meta.help, meta.valid(), meta.group)
+    return found
+
+
+KEYS: dict[str, Key] = keys("train")
+
+
+def valid_values(name: str, command: str = "train") -> list[str] | None:
     """The values key ``name`` takes, as ``--help`` lists them: its choices; for ``data`` the dataset
     names (or a file's path), for ``init`` the initialisers' spec forms; None for a number, a path or a flag."""
-    key = KEYS[name]
-    if key.choices:
-        return list(key.choices)
-    if name == "data":
-        from mlplab.data.datasets import NAMES as DATASETS
-        return [*DATASETS, "PATH.npz", "PATH.csv"]
-    if name == "init":
-        from mlplab.init import NAMES as INITS
-        return ["auto", "lsuv", *INITS]
-    if name == "diagnostics":
-        return ["every=N[,probe=M]", "off"]
-    return None
-
-
-def coerce(name: str, value: Any) -> Any:
-    """Convert ``value`` (from TOML or a flag string) to the key's type, with a clear error."""
-    key = KEYS[name]
-    if value is None:
+    field = _fields().get(name)
+    if field is None:
         return None
-    try:
-        if key.kind is list:
-            if isinstance(value, str):
-                value = [part for part in value.replace(" ", "").split(",") if part]
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = [value]
-            if not isinstance(value, list):
-                raise TypeError
-            if any(isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()) for v in value):
-                raise TypeError
-            value = [int(v) for v in value]
-        elif key.kind is bool:
-            if isinstance(value, str):
-                lowered = value.lower()
-                if lowered not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError
-                value = lowered in ("true", "1", "yes")
-            elif not isinstance(value, bool):
-                raise TypeError
-        elif key.kind is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise TypeError
-            value = int(value)
-        elif key.kind is float:
-            if isinstance(value, bool):
-                raise TypeError
-            value = float(value)
-        else:
-            value = str(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"config key {name!r} must be {key.kind.__name__}, got {value!r}") from None
-    if key.choices and value not in key.choices:
-        raise ValueError(f"config key {name!r}: unknown value {value!r}; valid: {', '.join(key.choices)}")
-    return value
+    meta = _setting(field)
+    if meta.choices is not None:
+        return list(meta.valid() or ())
+    return meta.listed() if meta.listed is not None else None
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a config file; unknown keys are an error that names them."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            table = tomllib.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"config: no file at {str(path)!r}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"config {str(path)!r} is not valid TOML: {err}") from None
-    except UnicodeDecodeError as err:
-        raise ValueError(f"config {str(path)!r} is not valid TOML: not UTF-8 text ({err.reason} at byte "
-                         f"{err.start})") from None
-    except IsADirectoryError:
-        raise ValueError(f"config {str(path)!r} is a folder, not a TOML file") from None
-    unknown = sorted(set(table) - set(KEYS))
+# -- the dict-based functions of earlier versions, on RunConfig --------------------------------
+def coerce(name: str, value: Any) -> Any:
+    """Convert ``value`` (from TOML or a flag string) to key ``name``'s type, with a clear error."""
+    key = keys()[name]
+    value = coerce_value(name, key.kind, value, key.choices)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def read_toml(path: str | os.PathLike, command: str | None = None) -> dict[str, Any]:
+    """A config file's own keys, converted; unknown keys and values of the wrong TOML type are refused,
+    naming the file, the key and the value.  ``command``: the run the file must be for (None: any)."""
+    table = load_toml(path)
+    where = repr(str(path))
+    said = table.get("command", "train")
+    if not isinstance(said, str) or said not in COMMANDS:
+        raise ValueError(f"config {where}: key 'command' must be one of {', '.join(COMMANDS)}, got {said!r}")
+    if command is not None and said != command:
+        raise ValueError(f"config {where} is an {said} config (command = {said!r}); run it with mlplab {said}")
+    valid = RunConfig.accepted(said)
+    unknown = sorted(set(table) - set(valid) - {"command"})
     if unknown:
-        raise ValueError(f"config {str(path)!r}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(KEYS)}")
-    for name, value in table.items():        # TOML has types: a file's value must already be of the right one
-        kind = KEYS[name].kind
-        expected = {float: (int, float), list: (list, int), int: (int,), bool: (bool,), str: (str,)}[kind]
-        if name == "label_column":                  # a header name or an index
-            expected = (str, int)
-        if not isinstance(value, expected) or (kind is not bool and isinstance(value, bool)):
-            raise ValueError(f"config {str(path)!r}: key {name!r} must be {kind.__name__}, "
-                             f"got {type(value).__name__} {value!r}")
-    return {name: coerce(name, value) for name, value in table.items()}
+        raise ValueError(f"config {where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+    known = keys(said)
+    for name, value in table.items():
+        if name != "command":
+            check_toml_type(where, name, known[name].kind, value)
+    found = {name: value if name == "command" else coerce_value(name, known[name].kind, value, known[name].choices)
+             for name, value in table.items()}
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in found.items()}
 
 
-def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> dict[str, Any]:
-    """Defaults, overridden by the file, overridden by the flags given on the command line."""
-    config = {name: key.default for name, key in KEYS.items()}
-    config.update(file_values)
-    config.update({k: coerce(k, v) for k, v in flag_values.items()})
+def resolve(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults, overridden by the file, overridden by the flags: the checked config as a dict."""
+    return RunConfig.from_dict(file_values).merge(flag_values).to_dict()
+
+
+def validate(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Check every value of a config before anything runs or is written (raises, naming the key and the value)."""
+    RunConfig.of(config)
     return config
 
 
-# The ranges every numeric key must lie in: (low, high, low_open, high_open); None = unbounded.
-RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
-    "val_fraction": (0, 1, False, True), "train_limit": (0, None, False, False),
-    "bn_momentum": (0, 1, False, False), "dropout": (0, 1, False, True), "maxout_pieces": (1, None, False, False),
-    "lr": (0, None, True, False), "momentum": (0, None, False, False), "beta1": (0, 1, False, True),
-    "beta2": (0, 1, False, True), "weight_decay": (0, None, False, False), "max_grad_norm": (0, None, False, False),
-    "lr_min": (0, None, False, False), "step_epochs": (1, None, False, False), "gamma": (0, None, True, False),
-    "batch_size": (1, None, False, False), "epochs": (1, None, False, False), "l2": (0, None, False, False),
-    "l1": (0, None, False, False), "patience": (0, None, False, False), "pretrain_epochs": (1, None, False, False),
-    "pretrain_lr": (0, None, True, False), "pretrain_noise": (0, None, False, False), "cd_k": (1, None, False, False),
-    "seed": (0, None, False, False), "bias_init": (None, None, False, False),
-}
-
-
-def validate(config: dict[str, Any]) -> dict[str, Any]:
-    """Check every value of a resolved config before anything runs or is written; the error
-    names the key and the value (``lr must be > 0, got -0.1``)."""
-    from mlplab import init
-    from mlplab.validation import check_number, check_positive_int
-    unknown = sorted(set(config) - set(KEYS))
-    if unknown:
-        raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(KEYS)}")
-    for name, (low, high, low_open, high_open) in RANGES.items():
-        check_number(name, config[name], low=low, high=high, low_open=low_open, high_open=high_open)
-    for name, key in KEYS.items():
-        if key.choices and config[name] not in key.choices:
-            raise ValueError(f"unknown {name} {config[name]!r}; valid: {', '.join(key.choices)}")
-    for i, size in enumerate(config["hidden"]):
-        check_positive_int(f"hidden[{i}]", size)
-    if config["init"] not in ("auto", "lsuv"):
-        init.get(config["init"])          # its error lists the valid names
-    if config["schedule"] == "cosine" and config["lr_min"] > config["lr"]:
-        raise ValueError(f"lr_min {config['lr_min']!r} must not exceed lr {config['lr']!r} (cosine schedule)")
-    if config["pretrain"] != "none" and config["activation"] == "maxout":
-        raise ValueError(f"pretrain {config['pretrain']!r} needs Dense hidden blocks; activation 'maxout' has none")
-    if config["pretrain"] == "rbm" and config["batchnorm"]:
-        raise ValueError("pretrain 'rbm' cannot pre-train a network with batch norm (an RBM has no place for it); "
-                         "pass --no-batchnorm or another pretrain method")
-    from mlplab.diagnostics import parse_spec
-    parse_spec(config["diagnostics"])
-    return config
-
-
-def dumps_toml(config: dict[str, Any], comments: list[str] | None = None) -> str:
-    """The flat config as TOML (``None`` values are left out: TOML has no null), after ``comments``
-    written as ``#`` lines (e.g. what ``init = "auto"`` resolved to)."""
-    lines = [f"# {line}" for line in comments or []]
-    for name, value in config.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, (int, float)):
-            text = repr(value)
-        elif isinstance(value, list):
-            text = "[" + ", ".join(str(int(v)) for v in value) + "]"
-        else:
-            text = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-        lines.append(f"{name} = {text}")
-    return "\n".join(lines) + "\n"
+__all__ = ["RunConfig", "GROUPS", "COMMANDS", "ALIASES", "Key", "KEYS", "keys", "valid_values", "coerce", "read_toml",
+           "resolve", "validate", "dumps_toml"]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import mlplab
-from mlplab.config import dumps_toml, validate
+from mlplab.config import RunConfig, dumps_toml
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
 from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
 from mlplab.findings import diagnose_run
@@ -48,13 +48,13 @@ class PreparedData:
     dataset: Dataset
 
 
-def preprocess_mode(config: dict[str, Any], dataset: Dataset) -> str:
+def preprocess_mode(config: RunConfig | dict[str, Any], dataset: Dataset) -> str:
     if config["preprocess"] != "auto":
         return config["preprocess"]
     return "scale" if dataset.pixel_max else "standardize"
 
 
-def prepare_data(config: dict[str, Any]) -> PreparedData:
+def prepare_data(config: RunConfig | dict[str, Any]) -> PreparedData:
     """Load, split off validation (stratified, seeded), fit preprocessing on training data only."""
     dataset = load_dataset(config["data"], config["data_dir"], seed=config["seed"],
                            label_column=config.get("label_column"))
@@ -116,9 +116,10 @@ class ProgressBar(Callback):
             print("  ".join(parts) + f"  ({metrics['seconds']:.1f}s)", file=sys.stdout if self.notebook else sys.stderr)
 
 
-def train_run(config: dict[str, Any], resume: bool = False, progress: bool | None = None,
+def train_run(config: RunConfig | dict[str, Any], resume: bool = False, progress: bool | None = None,
               overwrite: bool = False, threads: int | None = None) -> dict[str, Any]:
-    """Train as ``config`` says and fill its run directory; returns the summary.
+    """Train as ``config`` (a :class:`RunConfig`, or a dict of its keys) says and fill its run directory;
+    returns the summary.
 
     Everything that can refuse the config (values, data, network, memory) runs before any file is
     written; a run that fails before its first update leaves no folder behind.  ``out`` must be
@@ -132,13 +133,16 @@ def train_run(config: dict[str, Any], resume: bool = False, progress: bool | Non
         return _train_run(config, resume, progress, overwrite, lock, share)
 
 
-def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, overwrite: bool,
+def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool | None, overwrite: bool,
                lock: RunLock, share: CoreShare) -> dict[str, Any]:
     started = time.perf_counter()
-    validate(config)
-    if config.get("tensorboard") is not None:        # the optional extra, checked before anything is written
+    config = RunConfig.of(config)                   # every value checked: the error names the key and the value
+    if config.command != "train":
+        raise ValueError(f"this is an {config.command} config (command = {config.command!r}): mlplab "
+                         f"{config.command} runs it, not mlplab train")
+    if config.tensorboard is not None:        # the optional extra, checked before anything is written
         from mlplab.tensorboard import require
-        require(config["tensorboard"])
+        require(config.tensorboard)
     out = Path(config["out"])
     if resume and not (out / "config.toml").is_file():
         raise ValueError(f"resume: {str(out)!r} is not an mlplab run folder (no config.toml)")
@@ -154,9 +158,8 @@ def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, over
     steps_per_epoch = BatchPlan.for_network(data.X_train.shape[0], config["batch_size"], net).updates_per_epoch
     schedule, resume_note = build_schedule(config, steps_per_epoch), None
     if resume and (out / CHECKPOINT).is_file():     # what another --epochs does to the rate: mlplab.lr_plan
-        from mlplab.config import read_toml, resolve
         schedule, resume_note = resume_schedule(config, steps_per_epoch, checkpoint_state(out / CHECKPOINT),
-                                                resolve(read_toml(out / "config.toml"), {}))
+                                                RunConfig.from_toml(out / "config.toml"))
     diagnostics = parse_spec(config["diagnostics"])
     description = describe_run(config, data.X_train.shape[1], data.dataset.n_classes, data.X_train.shape[0])
     if resume:
@@ -169,7 +172,7 @@ def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, over
     try:
         (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
         notes = [description] + [resume_note] * bool(resume_note)
-        write_text_atomic(out / "config.toml", dumps_toml(config, notes + (
+        write_text_atomic(out / "config.toml", dumps_toml(config.to_dict(), notes + (
             [f'init = "auto" resolved to "{resolved_init(config)}" for {config["activation"]}']
             if config["init"] == "auto" else [])))
         if progress is not False:                 # the run's first line: what is being trained
@@ -184,9 +187,9 @@ def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, over
             chosen = np.sort(np.random.default_rng([config["seed"], 1]).permutation(data.X_train.shape[0])[:probe_size])
             callbacks.insert(0, DiagnosticsRecorder(transform(data.X_train[chosen]), data.y_train[chosen], every,
                                                     run_dir=out))
-        if config.get("tensorboard") is not None:    # after the recorder: it writes the recorder's records
+        if config.tensorboard is not None:    # after the recorder: it writes the recorder's records
             from mlplab.tensorboard import TensorBoardWriter
-            tensorboard = TensorBoardWriter(config["tensorboard"], callbacks[0] if diagnostics is not None else None)
+            tensorboard = TensorBoardWriter(config.tensorboard, callbacks[0] if diagnostics is not None else None)
             callbacks.append(tensorboard)
         frozen: list[int] = []
         pretrain_summary = None
@@ -234,22 +237,23 @@ def _train_run(config: dict[str, Any], resume: bool, progress: bool | None, over
     return summary
 
 
-def fit_batch(config: dict[str, Any], n_train: int) -> dict[str, Any]:
+def fit_batch(config: RunConfig | dict[str, Any], n_train: int) -> RunConfig:
     """The config with a batch the training set can fill: a set smaller than the batch trains on
     batches of the whole set, after a one-line notice (as scikit-learn's MLPClassifier does); batch
     norm refuses a batch of one (its variance over one example is 0)."""
+    config = RunConfig.of(config)
     if config["batch_size"] > n_train:
         print(f"mlplab: note: batch_size {config['batch_size']} is larger than the {n_train} training examples; "
               f"training on batches of {n_train}, the whole set", file=sys.stderr, flush=True)
-        config = {**config, "batch_size": n_train}
-    if config["batchnorm"] and config["batch_size"] == 1:
+        config = config.replace(batch_size=n_train)
+    if config.batchnorm and config.batch_size == 1:
         whole = " (the whole training set is one example)" if n_train == 1 else ""
         raise ValueError(f"batch_size 1 with batchnorm{whole}: batch norm needs at least 2 examples per training "
                          f"batch (its variance over one example is 0); use a larger batch or --no-batchnorm")
     return config
 
 
-def record_divergence(out: Path, err: TrainingDiverged, config: dict[str, Any]) -> None:
+def record_divergence(out: Path, err: TrainingDiverged, config: RunConfig) -> None:
     """Say in ``summary.json`` (and the report) where the loss blew up; the checkpoint is untouched."""
     summary = {"diverged": {"epoch": err.epoch, "step": err.step, "lr": err.lr, "loss": str(err.loss),
                             "message": str(err)}, "mlplab_version": mlplab.__version__}
@@ -260,7 +264,7 @@ def record_divergence(out: Path, err: TrainingDiverged, config: dict[str, Any]) 
         write_report(out)
 
 
-def pretrain_phase(config: dict[str, Any], net: Sequential, X: np.ndarray, out: Path,
+def pretrain_phase(config: RunConfig, net: Sequential, X: np.ndarray, out: Path,
                    progress: bool | None) -> dict[str, Any]:
     """Greedy pre-training as ``config`` says; writes ``pretrain.csv`` (block, layers, epoch,
     reconstruction error) row by row and returns a summary."""

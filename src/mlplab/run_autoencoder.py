@@ -1,6 +1,8 @@
 """``mlplab autoencoder``: the deep autoencoder against PCA with the same code size, in one run.
 
-The run directory holds ``config.json``, ``pretrain.csv`` (block, epoch, reconstruction error),
+Its keys are :class:`~mlplab.config.RunConfig`'s with ``command = "autoencoder"`` (the defaults and
+the keys it reads are the config's).  The run directory holds ``config.json`` (the config's
+:meth:`~mlplab.config.RunConfig.to_dict`), ``pretrain.csv`` (block, epoch, reconstruction error),
 ``metrics.csv`` (fine-tuning: epoch, objective, test MSE per pixel), ``model.npz``,
 ``summary.json`` (the autoencoder's and PCA's test MSE side by side) and
 ``figures/reconstructions.png`` (test images, the autoencoder's and PCA's reconstructions).
@@ -17,48 +19,50 @@ from typing import Any
 import numpy as np
 
 from mlplab.atomic import write_text_atomic
+from mlplab.config import RunConfig
 from mlplab.data import Preprocessor, load_dataset
 from mlplab.network import save
 from mlplab.rundir import write_csv
 from mlplab.pretrain import (deep_autoencoder, fine_tune_autoencoder, pca_reconstruction, pixel_mse,
                              pretrain_autoencoder, reconstruct)
-from mlplab.validation import check_choice, check_positive_int
 
-DEFAULTS: dict[str, Any] = {"data": "fashion-mnist", "data_dir": None, "hidden": [1000, 500, 250], "code": 30,
-                            "activation": "sigmoid", "pretrain": "autoencoder", "pretrain_epochs": 2,
-                            "pretrain_lr": 1e-3, "epochs": 10, "lr": 1e-3, "batch_size": 100, "train_limit": 0,
-                            "seed": 0, "dtype": "float32", "out": "runs/autoencoder"}
+# The autoencoder's defaults, as earlier versions named them (the config's own: RunConfig.defaults("autoencoder"))
+DEFAULTS: dict[str, Any] = {k: v for k, v in RunConfig.defaults("autoencoder").to_dict().items() if k != "command"}
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
-def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> dict[str, Any]:
-    """Pre-train (unless ``pretrain`` is ``none``), fine-tune, compare with PCA; returns the summary."""
-    config = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
-    check_choice("pretrain", config["pretrain"], ("none", "autoencoder", "denoising", "rbm"))
-    code = check_positive_int("code", config["code"])
+def autoencoder_run(options: RunConfig | dict[str, Any], progress: bool | None = None) -> dict[str, Any]:
+    """Pre-train (unless ``pretrain`` is ``none``), fine-tune, compare with PCA; returns the summary.
+    ``options``: an autoencoder :class:`RunConfig`, or a dict of its keys over its defaults."""
+    config = options if isinstance(options, RunConfig) else RunConfig.from_dict(
+        {k: v for k, v in options.items() if v is not None}, command="autoencoder")
+    if config.command != "autoencoder":
+        raise ValueError(f"this is a {config.command} config (command = {config.command!r}): mlplab "
+                         f"{config.command} runs it, not mlplab autoencoder")
+    code = config.code
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
-    dataset = load_dataset(config["data"], config["data_dir"], seed=config["seed"])
+    dataset = load_dataset(config.data, config.data_dir, seed=config.seed)
     X = dataset.X_train
-    if config["train_limit"]:
-        X = X[np.sort(np.random.default_rng(config["seed"]).permutation(X.shape[0])[:config["train_limit"]])]
+    if config.train_limit:
+        X = X[np.sort(np.random.default_rng(config.seed).permutation(X.shape[0])[:config.train_limit])]
     pre = Preprocessor("scale" if dataset.pixel_max else "standardize", dataset.pixel_max).fit(X)
-    X, X_test = pre.transform(X, config["dtype"]), pre.transform(dataset.X_test, config["dtype"])
+    X, X_test = pre.transform(X, config.dtype), pre.transform(dataset.X_test, config.dtype)
     loss = "bce" if dataset.pixel_max else "mse"           # sigmoid outputs for [0, 1] pixels
-    model = deep_autoencoder([X.shape[1], *config["hidden"], code], config["activation"], seed=config["seed"],
-                             dtype=config["dtype"])
-    out = Path(config["out"])
+    model = deep_autoencoder([X.shape[1], *config.hidden, code], config.activation, seed=config.seed,
+                             dtype=config.dtype)
+    out = Path(config.out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    sizes = "-".join(str(n) for n in (X.shape[1], *config["hidden"], code))
+    write_text_atomic(out / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
+    sizes = "-".join(str(n) for n in (X.shape[1], *config.hidden, code))
     if progress is not False:                     # the run's first line: what is being trained
-        print(f"{dataset.name}: {sizes} autoencoder (mirrored decoder), {config['activation']} units, init "
-              f"xavier_normal, linear code, no batch norm, no dropout; pre-training {config['pretrain']}"
-              + (f" ({_count(config['pretrain_epochs'], 'epoch')} per layer)" if config["pretrain"] != "none" else "")
-              + f"; Adam lr {config['lr']:g}, batch {config['batch_size']}, {_count(config['epochs'], 'epoch')} on "
+        print(f"{dataset.name}: {sizes} autoencoder (mirrored decoder), {config.activation} units, init "
+              f"xavier_normal, linear code, no batch norm, no dropout; pre-training {config.pretrain}"
+              + (f" ({_count(config.pretrain_epochs, 'epoch')} per layer)" if config.pretrain != "none" else "")
+              + f"; Adam lr {config.lr:g}, batch {config.batch_size}, {_count(config.epochs, 'epoch')} on "
               f"{X.shape[0]:,} images; PCA with {code} components for comparison", flush=True)
 
     def say(text: str) -> None:
@@ -66,13 +70,13 @@ def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> di
             print(text, file=sys.stderr)
 
     pretrain_rows: list[dict[str, Any]] = []
-    if config["pretrain"] != "none":
+    if config.pretrain != "none":
         def on_pretrain_epoch(block: int, epoch: int, error: float) -> None:
             pretrain_rows.append({"block": block, "epoch": epoch, "reconstruction_error": error})
             write_csv(out / "pretrain.csv", pretrain_rows)
             say(f"pre-training block {block} epoch {epoch}: reconstruction error {error:.4f}")
-        pretrain_autoencoder(model, X, config["pretrain"], epochs=config["pretrain_epochs"], lr=config["pretrain_lr"],
-                             batch_size=config["batch_size"], seed=config["seed"], on_epoch=on_pretrain_epoch)
+        pretrain_autoencoder(model, X, config.pretrain, epochs=config.pretrain_epochs, lr=config.pretrain_lr,
+                             batch_size=config.batch_size, seed=config.seed, on_epoch=on_pretrain_epoch)
     pretrained_mse = pixel_mse(X_test, reconstruct(model, X_test, loss))
     metrics: list[dict[str, Any]] = []
 
@@ -80,19 +84,19 @@ def autoencoder_run(options: dict[str, Any], progress: bool | None = None) -> di
         metrics.append({"epoch": epoch, "train_objective": objective,
                         "test_mse": pixel_mse(X_test, reconstruct(model, X_test, loss))})
         write_csv(out / "metrics.csv", metrics)
-        say(f"fine-tuning epoch {epoch}/{config['epochs']}: objective {objective:.3f}, "
+        say(f"fine-tuning epoch {epoch}/{config.epochs}: objective {objective:.3f}, "
             f"test MSE {metrics[-1]['test_mse']:.5f}")
 
     tuning_started = time.perf_counter()
-    fine_tune_autoencoder(model, X, config["epochs"], lr=config["lr"], batch_size=config["batch_size"], loss=loss,
-                          seed=config["seed"], on_epoch=on_epoch)
+    fine_tune_autoencoder(model, X, config.epochs, lr=config.lr, batch_size=config.batch_size, loss=loss,
+                          seed=config.seed, on_epoch=on_epoch)
     tuning_seconds = time.perf_counter() - tuning_started
     save(model, out / "model.npz")
     X_hat = reconstruct(model, X_test, loss)
     pca = pca_reconstruction(X, X_test, code)
-    summary = {"data": dataset.name, "sizes": [X.shape[1], *config["hidden"], code], "pretrain": config["pretrain"],
+    summary = {"data": dataset.name, "sizes": [X.shape[1], *config.hidden, code], "pretrain": config.pretrain,
                "test_mse": pixel_mse(X_test, X_hat), "pca_test_mse": pixel_mse(X_test, pca),
-               "test_mse_before_fine_tuning": pretrained_mse, "epochs": config["epochs"],
+               "test_mse_before_fine_tuning": pretrained_mse, "epochs": config.epochs,
                "fine_tuning_seconds": tuning_seconds, "wall_seconds": time.perf_counter() - started,
                "n_train": int(X.shape[0]), "n_test": int(X_test.shape[0])}
     summary["beats_pca"] = summary["test_mse"] < summary["pca_test_mse"]

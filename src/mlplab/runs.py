@@ -26,6 +26,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from mlplab import backend as B
+from mlplab.config import RunConfig
 from mlplab.data import Preprocessor
 from mlplab.diagnostics import QUANTITIES, Diagnostics, read_diagnostics
 from mlplab.naming import short_name
@@ -94,36 +95,33 @@ class Run:
             raise FileNotFoundError(f"run_dir {str(self.path)!r} is not an mlplab run folder (no config.toml)")
 
     @classmethod
-    def train(cls, config: str | os.PathLike | dict[str, Any] | None = None, *, progress: bool | None = None,
-              overwrite: bool = False, **keys: Any) -> Run:
+    def train(cls, config: str | os.PathLike | RunConfig | dict[str, Any] | None = None, *,
+              progress: bool | None = None, overwrite: bool = False, **keys: Any) -> Run:
         """Train as ``mlplab train`` would and return the run: ``config`` is a recipe's name, a TOML
-        file or a dict of config keys, and ``keys`` override it as flags do (``hidden=[64, 64]``,
-        ``epochs=5``, ``out="runs/x"``).  A run whose loss becomes NaN is returned too, with a warning:
-        its summary and report say where it diverged."""
-        from mlplab.config import KEYS, read_toml, resolve
-        file_values: dict[str, Any] = {}
-        if isinstance(config, dict):
-            keys = {**config, **keys}
+        file, a :class:`~mlplab.config.RunConfig` or a dict of config keys, and ``keys`` override it as
+        flags do (``hidden=[64, 64]``, ``epochs=5``, ``out="runs/x"``).  A run whose loss becomes NaN is
+        returned too, with a warning: its summary and report say where it diverged."""
+        if isinstance(config, (RunConfig, dict)):
+            resolved = RunConfig.of(config)
         elif isinstance(config, (str, os.PathLike)):
-            file_values = read_toml(find(os.fspath(config)))
-        elif config is not None:
-            raise TypeError(f"config must be a recipe name, a TOML path or a dict, got {type(config).__name__}")
-        unknown = sorted(set(keys) - set(KEYS))
-        if unknown:
-            raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(KEYS)}")
-        resolved = resolve(file_values, keys)
+            resolved = RunConfig.from_toml(find(os.fspath(config)))
+        elif config is None:
+            resolved = RunConfig.defaults()
+        else:
+            raise TypeError(f"config must be a recipe name, a TOML path, a RunConfig or a dict, got "
+                            f"{type(config).__name__}")
+        resolved = resolved.merge(keys)
         try:
             kept_backend(lambda: train_run(resolved, progress=progress, overwrite=overwrite))
         except TrainingDiverged as err:
             warnings.warn(f"training stopped: {err}", RuntimeWarning, stacklevel=2)
-        return cls(resolved["out"])
+        return cls(resolved.out)
 
     # -- what the run wrote --------------------------------------------------------------------
     @property
     def config(self) -> dict[str, Any]:
         """The resolved config (every key), as ``config.toml`` holds it."""
-        from mlplab.config import read_toml, resolve
-        return resolve(read_toml(self.path / "config.toml"), {})
+        return RunConfig.from_toml(self.path / "config.toml").to_dict()
 
     @property
     def stored_config(self) -> dict[str, Any]:

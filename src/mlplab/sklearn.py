@@ -25,9 +25,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlplab import losses, optim
+from mlplab import backend, losses, optim
 from mlplab.memory import EVAL_BATCH, check_fits, estimate
 from mlplab.network import ACTIVATIONS, Sequential, mlp
+from mlplab.pretrain.greedy import METHODS as PRETRAIN_METHODS
 from mlplab.pretrain import pretrain
 from mlplab.train import Trainer
 
@@ -51,9 +52,9 @@ class _MLPBase(BaseEstimator, ABC):
         "init": [str],
         "batchnorm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "pretrain": [StrOptions({"none", "autoencoder", "denoising", "rbm"})],
+        "pretrain": [StrOptions({"none", *PRETRAIN_METHODS})],
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
-        "dtype": [StrOptions({"auto", "float32", "float64"})],
+        "dtype": [StrOptions({"auto", *backend.DTYPES})],
         "random_state": ["random_state"],
     }
 

@@ -15,8 +15,10 @@ A spec is a TOML file::
     lr = 0.05
 
 ``command = "autoencoder"`` at the top makes every cell an ``mlplab autoencoder`` run (the deep
-autoencoder against PCA) instead of ``mlplab train``; its keys are then the autoencoder's
-(``hidden``, ``code``, ``pretrain``, ``epochs``, ...) and its table the two test errors.
+autoencoder against PCA) instead of ``mlplab train``; its keys are then the ones an autoencoder
+:class:`~mlplab.config.RunConfig` reads (``hidden``, ``code``, ``pretrain``, ``epochs``, ...) and its
+table the two test errors.  A cell is a ``RunConfig``; :data:`COMMANDS` says how each command's cell
+runs and which of its summary's numbers the table shows.
 
 Cell ``k`` of a configuration is the run directory ``OUT/runs/<config id>/seed<k>``; a cell
 whose ``summary.json`` exists is finished and is skipped on a re-run, so a killed sweep
@@ -33,8 +35,10 @@ import csv
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import re
+import signal
 import statistics
 import sys
 import tomllib
@@ -43,22 +47,58 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from mlplab import blas
 from mlplab.atomic import write_text_atomic
-from mlplab.config import KEYS, coerce, resolve
+from mlplab.config import RunConfig
+from mlplab.run import train_run
+from mlplab.run_autoencoder import autoencoder_run
+from mlplab.rundir import CHECKPOINT, write_csv
+from mlplab.train import TrainingDiverged
 from mlplab.validation import check_choice, check_positive_int
 
-METRICS = {"train": ("test_accuracy", "test_loss", "val_accuracy", "val_accuracy_epoch1", "epochs", "train_seconds"),
-           "autoencoder": ("test_mse", "pca_test_mse", "test_mse_before_fine_tuning", "wall_seconds")}
 SPEC_KEYS = {"name", "command", "seeds", "base", "grid", "cells"}
-COMMAND = "__command__"             # the entry of a cell's config that says which run it is
+
+
+def _train_cell(config: RunConfig) -> dict[str, Any]:
+    """A train cell; one whose folder holds a checkpoint of this config continues from it.  A run
+    that diverges is a result, not a crash of the sweep: its summary says ``diverged`` and where."""
+    resume = resumable(config)
+    try:
+        return train_run(config, progress=False, resume=resume, overwrite=not resume)
+    except TrainingDiverged:                  # train_run recorded where in the cell's summary.json
+        return json.loads((Path(config.out) / "summary.json").read_text())
+
+
+def _autoencoder_cell(config: RunConfig) -> dict[str, Any]:
+    return autoencoder_run(config, progress=False)
+
+
+@dataclass(frozen=True)
+class Command:
+    """How a sweep runs a cell of one command, and what its table shows: ``metrics`` are the summary's
+    numbers gathered (mean, std, n); ``columns`` the Markdown table's (title, metric, digits), where a
+    metric that is not gathered (``diverged``) is shown as counted."""
+    run: Callable[[RunConfig], dict[str, Any]]
+    metrics: tuple[str, ...]
+    columns: tuple[tuple[str, str, int], ...]
+
+
+COMMANDS: dict[str, Command] = {
+    "train": Command(_train_cell, ("test_accuracy", "test_loss", "val_accuracy", "val_accuracy_epoch1", "epochs",
+                                   "train_seconds"),
+                     (("diverged", "diverged", 0), ("test accuracy", "test_accuracy", 4),
+                      ("test loss", "test_loss", 4), ("epochs", "epochs", 1))),
+    "autoencoder": Command(_autoencoder_cell, ("test_mse", "pca_test_mse", "test_mse_before_fine_tuning",
+                                               "wall_seconds"),
+                           (("autoencoder test MSE per pixel", "test_mse", 5),
+                            ("PCA test MSE per pixel", "pca_test_mse", 5))),
+}
+METRICS = {name: command.metrics for name, command in COMMANDS.items()}     # as earlier versions named them
 
 
 def command_keys(command: str) -> set[str]:
-    """The keys a cell of ``command`` may set."""
-    if command == "autoencoder":
-        from mlplab.run_autoencoder import DEFAULTS
-        return set(DEFAULTS)
-    return set(KEYS)
+    """The keys a cell of ``command`` may set: the ones its :class:`RunConfig` reads."""
+    return set(RunConfig.accepted(command))
 
 
 @dataclass
@@ -66,7 +106,7 @@ class Cell:
     config_id: str                  # e.g. "activation=tanh,lr=0.1"
     overrides: dict[str, Any]
     seed: int
-    config: dict[str, Any]          # the full resolved config of its run
+    config: RunConfig               # the full config of its run
 
     @property
     def out(self) -> Path:
@@ -91,8 +131,8 @@ def read_spec(path: str | os.PathLike) -> dict[str, Any]:
         raise ValueError(f"spec {str(path)!r}: unknown entries {', '.join(unknown)}; "
                          f"valid: {', '.join(sorted(SPEC_KEYS))}")
     command = spec.setdefault("command", "train")
-    if command not in METRICS:
-        raise ValueError(f"spec {str(path)!r}: unknown command {command!r}; valid: {', '.join(METRICS)}")
+    if command not in COMMANDS:
+        raise ValueError(f"spec {str(path)!r}: unknown command {command!r}; valid: {', '.join(COMMANDS)}")
     valid = command_keys(command)
     tables = [("base", spec.get("base", {}))] + [("grid", spec.get("grid", {}))] + \
              [(f"cells[{i}]", cell) for i, cell in enumerate(spec.get("cells", []))]
@@ -128,56 +168,37 @@ def _slug(overrides: dict[str, Any]) -> str:
 
 
 def expand(spec: dict[str, Any], out: str | os.PathLike) -> list[Cell]:
-    """Every (configuration, seed) cell of the spec, with its resolved config and run directory."""
+    """Every (configuration, seed) cell of the spec, with its config (checked: a bad value names its
+    key) and run directory."""
     grid = spec.get("grid", {})
     configurations = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] if grid else []
     configurations += [dict(cell) for cell in spec.get("cells", [])]
     cells = []
-    command = spec.get("command", "train")
-    if command == "train":
-        base = {name: coerce(name, value) for name, value in spec.get("base", {}).items()}
-    else:
-        from mlplab.run_autoencoder import DEFAULTS
-        base = {**DEFAULTS, **spec.get("base", {})}
+    base = RunConfig.defaults(spec.get("command", "train")).merge(spec.get("base", {}))
     for overrides in configurations:
         config_id = _slug(overrides)
         for seed in spec.get("seeds", [0]):
-            where = {"seed": seed, "out": str(Path(out) / "runs" / config_id / f"seed{seed}")}
-            config = resolve(base, {**overrides, **where}) if command == "train" else {**base, **overrides, **where}
-            config[COMMAND] = command
+            config = base.merge(overrides).replace(seed=seed, out=str(Path(out) / "runs" / config_id / f"seed{seed}"))
             cells.append(Cell(config_id, {k: config[k] for k in overrides}, seed, config))
     return cells
 
 
-def run_cell(config: dict[str, Any]) -> dict[str, Any]:
-    """Train one cell (in a worker) and return its summary.  A run that diverges is a result,
-    not a crash of the sweep: its summary says ``diverged`` and where."""
-    from mlplab.run import train_run
-    from mlplab.train import TrainingDiverged
-    if config.get(COMMAND) == "autoencoder":
-        from mlplab.run_autoencoder import autoencoder_run
-        return autoencoder_run({k: v for k, v in config.items() if k != COMMAND}, progress=False)
-    config = {k: v for k, v in config.items() if k in KEYS}
-    resume = resumable(config)
-    try:
-        return train_run(config, progress=False, resume=resume, overwrite=not resume)
-    except TrainingDiverged:                  # train_run recorded where in the cell's summary.json
-        return json.loads((Path(config["out"]) / "summary.json").read_text())
+def run_cell(config: RunConfig) -> dict[str, Any]:
+    """Run one cell (in a worker) as its command does and return its summary."""
+    return COMMANDS[config.command].run(config)
 
 
-def resumable(config: dict[str, Any]) -> bool:
+def resumable(config: RunConfig) -> bool:
     """Whether a cell's folder holds a checkpoint of this very config (a sweep killed while the cell
     ran): it then continues from there, bit-identically, instead of starting again."""
-    from mlplab.config import read_toml
-    from mlplab.rundir import CHECKPOINT
-    out = Path(config["out"])
-    if config.get(COMMAND, "train") != "train" or not (out / CHECKPOINT).is_file():
+    out = Path(config.out)
+    if not (out / CHECKPOINT).is_file():
         return False
     try:
-        saved = read_toml(out / "config.toml")
+        saved = RunConfig.from_toml(out / "config.toml", config.command)
     except (OSError, ValueError):
         return False
-    return saved == {k: v for k, v in config.items() if k in KEYS and v is not None}
+    return saved == config
 
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -185,14 +206,11 @@ ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 def blas_threads(config: Any = None) -> int | None:
     """OpenBLAS's thread count in this process (the tests ask a worker through ``run_local``)."""
-    from mlplab import blas
     return blas.threads()
 
 
-def run_local(configs: list[dict[str, Any]], workers: int, on_done: Callable[[int], None],
-              task: Callable[[dict[str, Any]], Any] = run_cell) -> list[Any]:
-    import multiprocessing
-    import signal
+def run_local(configs: list[Any], workers: int, on_done: Callable[[int], None],
+              task: Callable[[Any], Any] = run_cell) -> list[Any]:
     # Workers are fresh interpreters that inherit the environment when they start: OpenBLAS reads
     # it as NumPy loads, before any initializer could run, so it is set here until the pool is done.
     saved = {name: os.environ.get(name) for name in ONE_THREAD}
@@ -221,7 +239,7 @@ def run_local(configs: list[dict[str, Any]], workers: int, on_done: Callable[[in
     return results
 
 
-def run_ray(configs: list[dict[str, Any]], address: str | None, on_done: Callable[[int], None]) -> None:
+def run_ray(configs: list[RunConfig], address: str | None, on_done: Callable[[int], None]) -> None:
     try:
         import ray
     except ImportError:
@@ -256,7 +274,7 @@ def run_sweep(spec_path: str | os.PathLike, out: str | os.PathLike, executor: st
         f"finished, {len(todo)} to run ({executor})" + (f", {resumed} from a checkpoint" if resumed else ""))
     out.mkdir(parents=True, exist_ok=True)
     (out / "spec.toml").write_text(Path(spec_path).read_text())
-    configs = [dict(cell.config) for cell in todo]
+    configs = [cell.config for cell in todo]
 
     def done(i: int) -> None:
         log(f"  done {todo[i].config_id} seed {todo[i].seed}")
@@ -279,12 +297,11 @@ def gather(cells: list[Cell], out: Path, command: str = "train") -> list[dict[st
         summaries = [_summary(c.out) for c in group if c.done]
         row: dict[str, Any] = {"config": config_id, **group[0].overrides, "n": len(summaries),
                                "diverged": sum(bool(s.get("diverged")) for s in summaries)}
-        for metric in METRICS[command]:
+        for metric in COMMANDS[command].metrics:
             values = [float(s[metric]) for s in summaries if s.get(metric) is not None]
             row[f"{metric}_mean"] = statistics.mean(values) if values else math.nan
             row[f"{metric}_std"] = statistics.stdev(values) if len(values) > 1 else math.nan
         rows.append(row)
-    from mlplab.rundir import write_csv
     write_csv(out / "results.csv", rows)
     write_text_atomic(out / "results.md", results_markdown(rows, command))
     return rows
@@ -303,22 +320,20 @@ def _summary(run_dir: Path) -> dict[str, Any]:
 
 
 def results_markdown(rows: list[dict[str, Any]], command: str = "train") -> str:
-    """The table people read: accuracy and loss (autoencoder: its and PCA's test error) as mean ± std
-    over the runs that did not diverge; no timings (they differ between runs)."""
-    if command == "autoencoder":
-        lines = ["| configuration | n | autoencoder test MSE per pixel | PCA test MSE per pixel |", "|---|---|---|---|"]
-    else:
-        lines = ["| configuration | n | diverged | test accuracy | test loss | epochs |", "|---|---|---|---|---|---|"]
+    """The table people read: the command's columns (train: accuracy and loss; autoencoder: its and
+    PCA's test error) as mean ± std over the runs that did not diverge; no timings (they differ between runs)."""
+    columns = COMMANDS[command].columns
+    lines = ["| " + " | ".join(["configuration", "n", *(title for title, _, _ in columns)]) + " |",
+             "|" + "---|" * (2 + len(columns))]
     for row in rows:
-        def cell(metric: str, digits: int = 4) -> str:
+        def cell(metric: str, digits: int) -> str:
+            if f"{metric}_mean" not in row:           # counted, not averaged
+                return str(row[metric])
             mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
             return "-" if math.isnan(mean) else (f"{mean:.{digits}f}" if math.isnan(std)
                                                  else f"{mean:.{digits}f} ± {std:.{digits}f}")
-        if command == "autoencoder":
-            lines.append(f"| {row['config']} | {row['n']} | {cell('test_mse', 5)} | {cell('pca_test_mse', 5)} |")
-        else:
-            lines.append(f"| {row['config']} | {row['n']} | {row['diverged']} | {cell('test_accuracy')} | "
-                         f"{cell('test_loss')} | {cell('epochs', 1)} |")
+        lines.append("| " + " | ".join([row["config"], str(row["n"]), *(cell(metric, digits)
+                                                                          for _, metric, digits in columns)]) + " |")
     return "\n".join(lines) + "\n"
 
 
