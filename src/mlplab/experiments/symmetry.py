@@ -40,7 +40,6 @@ exactly 0 for a constant net at any time, ~ eps at init for the perturbed one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,11 @@ import numpy as np
 
 import mlplab as ml
 from mlplab import backend as B
+from mlplab.experiments import symmetry_report as report
 from mlplab.experiments.base import Result, StepLosses, Timer, add_figure, load_split, plot_loss_curves
+from mlplab.experiments.symmetry_setup import (ARMS, BATCH, CONSTANT, DEPTH, DIVERGED_LOG10, FLOOR, FULL,
+                                               GROWTH_DECADES, LR, MOMENTUM, NOISE, QUICK, QUICK_SEEDS, RATES, SEEDS,
+                                               WIDTH, Trace)  # noqa: F401 (QUICK_SEEDS: read by mlplab.experiments)
 from mlplab.experiments.verdict import Claim
 from mlplab.layers import Dense
 from mlplab.layers.base import Layer
@@ -59,20 +62,6 @@ TITLE = ("a constant-initialised net is a width-1 net; a tiny random perturbatio
          "buys accuracy")
 SOURCE = ("CS7015 lecture 9 (module 9.4, 'symmetry breaking problem'); Balasubramanian lecture 30 (section 4.5, "
           "'any constant initialization')")
-SEEDS = 10
-QUICK_SEEDS = 3
-
-WIDTH, DEPTH = 64, 2                  # 784-64-64-10 tanh
-CONSTANT = 0.01                       # every weight of the constant net (biases 0): its units are not saturated
-LR, MOMENTUM, BATCH = 0.1, 0.9, 100
-FULL = {"n_train": 10000, "epochs": 5}
-QUICK = {"n_train": 10000, "epochs": 2}
-NOISE = 1e-6                          # the perturbed arm: every weight CONSTANT + N(0, NOISE^2), fixed in advance
-GROWTH_DECADES = 3.0                  # claim 1: the perturbation grows by more than 1,000x (mlplab's threshold)
-AGREE_LOG10 = -6.0                    # the check "to 1e-6": issue 15's tolerance in float64 (rounding is ~1e-15)
-FLOOR = 1e-18                         # an exact 0 difference counts as 1e-18 (log10 needs a positive number)
-DIVERGED_LOG10 = 3.0                  # a run that diverged counts as disagreeing by 1000 (checks), as a
-CHANCE = 0.1                          # perturbation that did not grow (claim 1: growth 0) and as chance accuracy
 
 
 class ScaledDense(Layer):
@@ -189,19 +178,6 @@ def growth_decades(distances: list[float], diverged: bool) -> float:
     return math.log10(max(distances[-1], FLOOR) / max(distances[0], FLOOR))
 
 
-@dataclass
-class Trace:
-    """What one training run left: every update's loss, the test-set logits after every epoch, and
-    (wide nets) the distance to the collapse at init and after every update."""
-
-    losses: list[float] = field(default_factory=list)
-    logits: list[np.ndarray] = field(default_factory=list)
-    distances: list[float] = field(default_factory=list)
-    accuracy: float = CHANCE
-    diverged: bool = False
-    copies: float = math.nan               # after training, wide nets only (see :func:`copies_spread`)
-
-
 class _Watch(Callback):
     """Records the test logits after every epoch and the distance to the collapse after every update."""
 
@@ -249,13 +225,7 @@ def log10_difference(difference: float) -> float:
     return math.log10(max(difference, FLOOR))
 
 
-ARMS = ("constant wide", "constant collapsed", "constant collapsed, one rate", "perturbed wide", "random wide",
-        "random collapsed")
-RATES = "lr/H (first layer, hidden biases), lr (hidden-to-hidden weights), H lr (output weights), H = 64"
-
-
 def run(out: Path, seeds: int = SEEDS, quick: bool = False) -> Result:
-    from mlplab.experiments import symmetry_report as report
     timer = Timer()
     result = Result(NAME, TITLE, SOURCE, seeds, quick)
     budget = QUICK if quick else FULL

@@ -1,5 +1,5 @@
 """The symmetry experiment's tables, distance figure and notes (the run and its claims are in
-:mod:`mlplab.experiments.symmetry`)."""
+:mod:`mlplab.experiments.symmetry`, the settings in :mod:`mlplab.experiments.symmetry_setup`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from mlplab.experiments.base import Result, Table, mean_spread
-from mlplab.experiments.symmetry import (AGREE_LOG10, ARMS, BATCH, CONSTANT, GROWTH_DECADES, LR, MOMENTUM, NOISE,
-                                         RATES, WIDTH, Trace)
+from mlplab.experiments.symmetry_setup import (AGREE_LOG10, ARMS, BATCH, CONSTANT, GROWTH_DECADES, LR, MOMENTUM, NOISE,
+                                               RATES, WIDTH, Trace)
 from mlplab.experiments.verdict import mean_ci95
 from mlplab.report import pyplot
 
