@@ -1,8 +1,9 @@
 """Epoch time, throughput, memory and inference of mlplab beside JAX, PyTorch and scikit-learn, the
 floor (the epoch's matrix products alone), and two runs at once.
 
-Run it as a user's machine runs: without the variables that pin OpenBLAS to another CPU's kernels
-or to one thread, with nothing else running:
+Run it as a user's machine runs: without the variables these machines set to pin OpenBLAS to another
+CPU's kernels (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE), without a thread count pinned (not under
+cpu-run), with nothing else running; the output warns about any of these variables that is set:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/speed.py           # full: ~25 min on 2 cores
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/speed.py --quick   # short: < 2 min
@@ -138,7 +139,7 @@ def measure(args: argparse.Namespace) -> dict:
     shared = None
     if not args.no_shared:
         shared = run_shared(1 if args.quick else args.shared_rounds, 1 if args.quick else 2,
-                            6000 if args.quick else args.shared_limit, log=lambda line: print(line, flush=True))
+                            10000 if args.quick else args.shared_limit, log=lambda line: print(line, flush=True))
     return {"command": " ".join(["benchmarks/speed.py"] + sys.argv[1:]), "peaks": peaks, "kernels": kernels,
             "environment": environment, "shared": shared, "results": results}
 

@@ -28,8 +28,11 @@ def median_of(results, framework: str, config: str, key: str) -> float:
     return statistics.median(r[key] for r in results[(framework, config)])
 
 
-def floor_share(results, config: str) -> float:
-    """The floor (the epoch's products alone) over mlplab's epoch: 100% would be nothing but products."""
+def floor_share(results, config: str) -> float | None:
+    """The floor (the epoch's products alone) over mlplab's epoch: 100% would be nothing but products.
+    None for results older than the floor (BASELINE.json)."""
+    if not all("floor_seconds" in r for r in results[("mlplab", config)]):
+        return None
     return median_of(results, "mlplab", config, "floor_seconds") / median_epoch(results, "mlplab", config)
 
 
@@ -56,7 +59,8 @@ def targets(results, shared: dict | None, baseline: dict | None) -> list[str]:
     vs_torch = ours / median_epoch(results, "pytorch", "main")
     rows.append(row("main: epoch time vs PyTorch", f"{vs_torch:.2f}x", "<= 0.50x", vs_torch <= 0.50))
     share = floor_share(results, "main")
-    rows.append(row("main: floor / mlplab epoch", f"{100 * share:.0f}%", ">= 85%", share >= 0.85))
+    if share is not None:
+        rows.append(row("main: floor / mlplab epoch", f"{100 * share:.0f}%", ">= 85%", share >= 0.85))
     if baseline:
         for config in ("bn", "float64", "batch32"):
             if (("mlplab", config) in results and ("mlplab", config) in baseline
@@ -92,7 +96,7 @@ def main_table(configs, results, peak: float) -> list[str]:
             times = epochs_of(results, framework, config)
             median = statistics.median(times)
             floor = share = ""
-            if framework == "mlplab":
+            if framework == "mlplab" and floor_share(results, config) is not None:
                 floor = f"{median_of(results, 'mlplab', config, 'floor_seconds'):.2f}"
                 share = f"{100 * floor_share(results, config):.0f}%"
             label = f"{config} (BN={'yes' if bn else 'no'}, {dtype}, batch {batch})"
