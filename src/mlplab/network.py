@@ -123,7 +123,7 @@ class Sequential:
         """``per_batch(outputs)`` over test-mode batches of ``x`` (validated once), concatenated."""
         x = self.check_input(x)
         batch_size = check_positive_int("batch_size", batch_size)
-        return B.xp.concatenate([per_batch(self.forward(x[i:i + batch_size], train=False, check=False))
+        return B.xp.concatenate([per_batch(self.forward(x[i:min(i + batch_size, x.shape[0]), ...], train=False, check=False))
                                  for i in range(0, x.shape[0], batch_size)])
 
     def predict_proba(self, x: Any, batch_size: int = 1000) -> Any:
@@ -133,7 +133,7 @@ class Sequential:
 
     def predict(self, x: Any, batch_size: int = 1000) -> Any:
         """The most probable class of each row of ``x`` (the largest logit: no softmax needed)."""
-        return self._in_batches(x, batch_size, lambda out: out.argmax(axis=1))
+        return self._in_batches(x, batch_size, lambda out: B.xp.argmax(out, axis=1))
 
     def zero_grad(self) -> None:
         for grad in self.grads.values():
@@ -316,6 +316,6 @@ def assign_model_arrays(net: Sequential, arrays: dict[str, np.ndarray], path: st
             if stored.shape != array.shape:
                 raise ValueError(f"path {path!r}: array {prefix + key!r} has shape {stored.shape}, "
                                  f"expected {array.shape}")
-            array[...] = B.xp.asarray(stored)
+            array[...] = B.asarray(stored)
             used.add(prefix + key)
     return used

@@ -20,8 +20,9 @@ def evaluate_batches(net: Sequential, X: Any, y: Any, loss_fn: Callable = LOSSES
     (each batch passed through ``transform`` first, when given)."""
     total_loss, hits, n = 0.0, 0, X.shape[0]
     for start in range(0, n, batch_size):
-        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        out = net.forward(xb if transform is None else transform(xb), train=False, check=False)
+        stop = min(start + batch_size, n)
+        xb, yb = X[start:stop, ...], y[start:stop, ...]
+        out = net.forward(xb if transform is None else B.asarray(transform(xb)), train=False, check=False)
         loss, _ = loss_fn(out, yb)
         total_loss += loss * xb.shape[0]
         if yb.ndim == 1:                 # class labels (float targets have no accuracy)

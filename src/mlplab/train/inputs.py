@@ -28,12 +28,13 @@ def prepare_split(name: str, split: Split | None, net: Sequential, transform: Ca
         return None
     X, y = split
     if transform is None:                       # one conversion (and finite check), never one per epoch
-        X = np.ascontiguousarray(check_float_array(f"{name} X", X, dtype=net.dtype))
+        X = check_float_array(f"{name} X", X, dtype=net.dtype)
+        X = np.ascontiguousarray(X) if B.is_host(X) else X
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"{name} X must be a non-empty 2-D array, got shape {X.shape}")
     # validated once here, so batches skip the check; untransformed X is checked already but for its width
     for start in range(0, X.shape[0] if transform is not None else 1, 10000):
-        rows = X[start:start + 10000]
+        rows = X[start:min(start + 10000, X.shape[0]), ...]
         try:
             net.check_input(rows if transform is None else transform(rows))
         except ValueError as err:
@@ -42,9 +43,16 @@ def prepare_split(name: str, split: Split | None, net: Sequential, transform: Ca
         y = check_float_array(f"{name} targets", y, dtype=net.dtype)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"{name} targets must have {X.shape[0]} rows to match X, got shape {y.shape}")
-        return B.xp.asarray(X), B.xp.asarray(y)
-    y = np.asarray(y)
+        return _on_backend(X, transform), B.asarray(y)
+    y = np.asarray(B.to_numpy(y))
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"{name} labels must have shape ({X.shape[0]},) to match X, got shape {y.shape}")
     check_labels(f"{name} labels", y, X.shape[0], n_outputs(net))
-    return B.xp.asarray(X), B.xp.asarray(y)
+    return _on_backend(X, transform), B.asarray(y)
+
+
+def _on_backend(X: Any, transform: Callable[[Any], Any] | None) -> Any:
+    """``X`` where the loop reads its batches: on the backend's device, or, when each batch is
+    ``transform``-ed (raw uint8 images, say), on the host, where the transform runs before the
+    batch moves (as a PyTorch DataLoader prepares batches on the CPU)."""
+    return X if transform is not None else B.asarray(X)

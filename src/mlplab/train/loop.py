@@ -16,11 +16,17 @@ from typing import Any
 
 import numpy as np
 
+from mlplab import backend as B
 from mlplab.interrupt import DeferredInterrupt
 from mlplab.train.events import Callback, TrainingDiverged, TrainingInterrupted
 from mlplab.train.plan import BatchPlan
 from mlplab.train.state import EarlyStopping, LoopState
 from mlplab.train.update import Task
+
+
+def take_rows(X: Any, index: np.ndarray) -> Any:
+    """Rows ``X[index]`` of an array on any backend (``index``: host integers)."""
+    return B.ops().take_rows(X, index)
 
 
 class Loop:
@@ -75,8 +81,7 @@ class Loop:
             for batch, index in self.plan.batches(state.seed, state.epoch, int(partial.get("batch", 0))):
                 for callback in self.callbacks:
                     callback.on_batch_begin(self.owner, state.step)
-                xb = X[index] if self.transform is None else self.transform(X[index])
-                loss, hits = self._update(xb, None if y is None else y[index])
+                loss, hits = self._update(self._rows(X, index), None if y is None else take_rows(y, index))
                 loss_sum += loss * index.size
                 correct += hits
                 seen += index.size
@@ -90,6 +95,12 @@ class Loop:
         return {"epoch": state.epoch + 1, "step": state.step, "lr": task.optimizer.lr,
                 "train_loss": loss_sum / max(seen, 1),
                 "train_accuracy": correct / max(seen, 1) if task.classifies else math.nan, "seconds": seconds}
+
+    def _rows(self, X: Any, index: np.ndarray) -> Any:
+        """The batch ``X[index]`` on the backend (a ``transform`` runs on the host rows first)."""
+        if self.transform is None:
+            return take_rows(X, index)
+        return B.asarray(self.transform(X[index]))
 
     def _update(self, xb: Any, yb: Any) -> tuple[float, int]:
         state, task = self.state, self.task
