@@ -25,7 +25,7 @@ import numpy as np
 
 from mlplab import backend as B
 from mlplab.init import initialize
-from mlplab.layers import BatchNorm, Dense
+from mlplab.layers import Dense, sigmoid
 from mlplab.losses import reconstruction_error
 from mlplab.validation import check_choice, check_number
 
@@ -84,7 +84,6 @@ class LayerAutoencoder:
 
     def reconstruct(self, x: Any) -> Any:
         """``x_hat`` for ``x`` in test mode (the decoder's sigmoid applied for the cross-entropy loss)."""
-        from mlplab.layers import sigmoid
         r = self.decode_logits(self.encode(x))
         return sigmoid(r) if self.loss == "bce" else r
 
@@ -113,4 +112,4 @@ class LayerAutoencoder:
         return self.loss_and_grads(x, corrupt(x, self.corruption, self.noise, self.rng))
 
     def has_batchnorm(self) -> bool:
-        return any(isinstance(layer, BatchNorm) for layer in self.layers)
+        return any(layer.running_stats for layer in self.layers)

@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
-from mlplab.layers import Dense
+from mlplab.layers import Dense, sigmoid
 from mlplab.losses import reconstruction_error
 from mlplab.network import ACTIVATIONS, Sequential
 from mlplab.optim import make_optimizer
-from mlplab.pretrain.greedy import LayerReport, fit_unsupervised, pretrain_blocks
+from mlplab.pretrain.fit import fit_unsupervised
+from mlplab.pretrain.greedy import LayerReport, pretrain_blocks
 from mlplab.pretrain.rbm import RBM
 from mlplab.validation import check_choice, check_positive_int
 
@@ -93,12 +94,11 @@ def fine_tune_autoencoder(model: Sequential, X: Any, epochs: int, lr: float = 1e
     check_choice("loss", loss, ("mse", "bce"))
     return fit_unsupervised(_Reconstruction(model, loss), model.check_input(X), check_positive_int("epochs", epochs),
                             make_optimizer(optimizer, lr=lr), check_positive_int("batch_size", batch_size), seed,
-                            on_epoch)
+                            on_epoch, phase="fine-tuning, ")
 
 
 def reconstruct(model: Sequential, X: Any, loss: str = "bce", batch_size: int = 1000) -> Any:
     """``x_hat`` for every row of ``X`` (``sigma`` of the logits for the cross-entropy loss)."""
-    from mlplab.layers import sigmoid
     out = B.xp.concatenate([model.forward(X[i:i + batch_size], train=False)
                             for i in range(0, X.shape[0], batch_size)])
     return sigmoid(out) if loss == "bce" else out

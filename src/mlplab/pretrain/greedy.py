@@ -15,7 +15,7 @@ that have it; the next RBM is trained on the hidden probabilities ``p(h | v)``.
 
 from __future__ import annotations
 
-import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,11 +24,15 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
-from mlplab.layers import BatchNorm, Dense, Dropout, Maxout
+from mlplab.layers import Dense, Maxout
 from mlplab.network import Sequential
 from mlplab.optim import make_optimizer
 from mlplab.pretrain.autoencoder import LayerAutoencoder
+from mlplab.pretrain.checkpoint import (read_pretraining, restore_block, restore_buffers, restore_progress,
+                                      save_pretraining)
+from mlplab.pretrain.fit import fit_unsupervised
 from mlplab.pretrain.rbm import RBM
+from mlplab.train import LoopState
 from mlplab.validation import check_choice, check_number, check_positive_int
 
 METHODS = ("autoencoder", "denoising", "rbm")
@@ -57,36 +61,11 @@ def hidden_blocks(net: Sequential) -> list[list[int]]:
                              f"{i} is Maxout)")
         if isinstance(layer, Dense):
             blocks.append([i])
-        elif not isinstance(layer, Dropout) and blocks:
+        elif not layer.stochastic and blocks:           # dropout is off while pre-training
             blocks[-1].append(i)
     if not blocks or len(blocks[-1]) != 1:
         raise ValueError("the network must end with an output Dense layer after its hidden blocks")
     return blocks[:-1]
-
-
-def fit_unsupervised(model: Any, X: Any, epochs: int, optimizer: Any, batch_size: int, seed: int,
-                     on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
-    """Mini-batch descent on ``model.step_loss(batch)`` (which fills ``model.grads``) with an
-    mlplab optimizer; returns the mean objective of every epoch (seeded order per epoch)."""
-    errors = []
-    n = X.shape[0]
-    for epoch in range(epochs):
-        order = np.random.default_rng([seed, epoch]).permutation(n)
-        total = 0.0
-        for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
-            if index.size < 2:
-                continue                                   # batch norm needs two examples
-            loss = model.step_loss(X[index])
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"pre-training diverged: the objective became {loss} in epoch "
-                                         f"{epoch + 1} (learning rate {optimizer.lr:g})")
-            optimizer.step(model.params, model.grads)
-            total += loss * index.size
-        errors.append(total / n)
-        if on_epoch is not None:
-            on_epoch(epoch + 1, errors[-1])
-    return errors
 
 
 def _per_block(name: str, value: Any, count: int, check: Callable[[str, Any], Any]) -> list[Any]:
@@ -103,7 +82,8 @@ def _in_unit_interval(X: Any) -> bool:
 def pretrain(net: Sequential, X: Any, method: str = "autoencoder", *, epochs: int | list[int] = 5,
              lr: float | list[float] = 1e-3, optimizer: str = "adam", batch_size: int = 100, tied: bool = True,
              loss: str = "auto", corruption: str = "mask", noise: float = 0.3, cd_k: int = 1,
-             visible: str = "auto", seed: int = 0, on_epoch: Callable[[int, int, float], None] | None = None
+             visible: str = "auto", seed: int = 0, on_epoch: Callable[[int, int, float], None] | None = None,
+             checkpoint_path: str | os.PathLike | None = None, resume_from: str | os.PathLike | None = None
              ) -> list[LayerReport]:
     """Pre-train ``net``'s hidden blocks in place on the (preprocessed) inputs ``X``, one after another.
 
@@ -112,20 +92,25 @@ def pretrain(net: Sequential, X: Any, method: str = "autoencoder", *, epochs: in
     block; each block gets a fresh ``optimizer`` (by name).  ``loss`` ``auto`` picks the
     sigmoid cross-entropy for a block whose input lies in [0, 1], else the squared error;
     ``visible`` ``auto`` picks Bernoulli units for such input, else Gaussian.
-    ``on_epoch(block, epoch, error)`` reports progress.
+    ``on_epoch(block, epoch, error)`` reports progress.  The mini-batches run through the training
+    loop (:mod:`mlplab.pretrain.fit`): Ctrl-C stops after the update under way, and with a
+    ``checkpoint_path`` the progress is saved after every epoch and on Ctrl-C; ``resume_from`` such a
+    checkpoint ends with the weights an uninterrupted call gives.
     """
     blocks = hidden_blocks(net)
     return pretrain_blocks([(block, [net.layers[i] for i in block]) for block in blocks], net.check_input(X),
                            method, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size, tied=tied,
                            loss=loss, corruption=corruption, noise=noise, cd_k=cd_k, visible=visible, seed=seed,
-                           on_epoch=on_epoch)
+                           on_epoch=on_epoch, checkpoint_path=checkpoint_path, resume_from=resume_from)
 
 
 def pretrain_blocks(blocks: list[tuple[list[int], list[Any]]], data: Any, method: str = "autoencoder", *,
                     epochs: int | list[int] = 5, lr: float | list[float] = 1e-3, optimizer: str = "adam",
                     batch_size: int = 100, tied: bool = True, loss: str = "auto", corruption: str = "mask",
                     noise: float = 0.3, cd_k: int = 1, visible: str = "auto", seed: int = 0,
-                    on_epoch: Callable[[int, int, float], None] | None = None) -> list[LayerReport]:
+                    on_epoch: Callable[[int, int, float], None] | None = None,
+                    checkpoint_path: str | os.PathLike | None = None,
+                    resume_from: str | os.PathLike | None = None) -> list[LayerReport]:
     """:func:`pretrain` on explicit blocks ``(layer indices, layers)``, each starting with a Dense
     layer (an activation-free block is a linear code layer, as in the deep autoencoder)."""
     method = check_choice("method", method, METHODS)
@@ -134,33 +119,54 @@ def pretrain_blocks(blocks: list[tuple[list[int], list[Any]]], data: Any, method
     batch_size = check_positive_int("batch_size", batch_size)
     check_choice("loss", loss, ("auto", "mse", "bce"))
     check_choice("visible", visible, ("auto", "bernoulli", "gaussian"))
-    if method == "rbm" and any(isinstance(layer, BatchNorm) for _, layers in blocks for layer in layers):
+    if method == "rbm" and any(layer.running_stats for _, layers in blocks for layer in layers):
         raise ValueError("method 'rbm' cannot pre-train a network with batch norm (an RBM has no place for it); "
                          "use 'autoencoder' or 'denoising', or a network without batchnorm")
     rng = np.random.default_rng(seed)
-    reports = []
+    header, arrays = read_pretraining(resume_from, blocks) if resume_from is not None else ({"block": -1}, {})
+    if resume_from is not None:
+        restore_buffers(arrays, blocks)
+    path = None if checkpoint_path is None else os.fspath(checkpoint_path)
+    reports: list[LayerReport] = []
+    models: list[Any] = []
+    done: list[dict[str, Any]] = []                 # the finished blocks' errors and seconds, for the checkpoint
     for number, (indices, layers) in enumerate(blocks):
-        unit = _in_unit_interval(data)
         started = time.perf_counter()
-        if method == "rbm":
-            kind = visible if visible != "auto" else ("bernoulli" if unit else "gaussian")
-            model: Any = RBM(layers[0], visible=kind, k=cd_k, rng=rng)
-            loss_name = f"CD-{cd_k}, {kind} visible units"
+        model, loss_name = _block_model(method, layers, _in_unit_interval(data), rng, tied, loss, corruption, noise,
+                                        cd_k, visible)
+        models.append(model)
+        report = LayerReport(number + 1, list(indices), method, loss_name, model=model)
+        if number <= header["block"]:               # built as before the checkpoint, then given its weights
+            restore_block(number, model, arrays, resume_from)
+        if number < header["block"]:                # finished before the checkpoint: nothing to train
+            report.errors, report.seconds = header["reports"][number]["errors"], header["reports"][number]["seconds"]
         else:
-            kind = loss if loss != "auto" else ("bce" if unit else "mse")
-            model = LayerAutoencoder(layers, tied=tied, loss=kind, rng=rng,
-                                     corruption=corruption if method == "denoising" else "none",
-                                     noise=noise if method == "denoising" else 0.0)
-            loss_name = kind
-        report = LayerReport(number + 1, list(indices), method, loss_name)
-        callback = None if on_epoch is None else (lambda e, err, b=number + 1: on_epoch(b, e, err))
-        report.errors = fit_unsupervised(model, data, epochs_per[number], make_optimizer(optimizer, lr=lr_per[number]),
-                                         batch_size, seed + 1000 * (number + 1), callback)
-        report.model = model
+            opt, state = make_optimizer(optimizer, lr=lr_per[number]), LoopState(seed + 1000 * (number + 1))
+            if number == header["block"]:
+                restore_progress(header, arrays, opt, state, rng)
+            save = None if path is None else (
+                lambda opt=opt, state=state: save_pretraining(path, blocks, models, done, opt, state, rng))
+            callback = None if on_epoch is None else (lambda e, err, b=number + 1: on_epoch(b, e, err))
+            report.errors = fit_unsupervised(model, data, epochs_per[number], opt, batch_size, state.seed, callback,
+                                             state=state, save=save, checkpoint_path=path,
+                                             phase=f"pre-training block {number + 1}, ")
+            report.seconds = time.perf_counter() - started
+        done.append({"errors": report.errors, "seconds": report.seconds})
         data = _next_data(model, data, batch_size=2000)
-        report.seconds = time.perf_counter() - started
         reports.append(report)
     return reports
+
+
+def _block_model(method: str, layers: list[Any], unit: bool, rng: np.random.Generator, tied: bool, loss: str,
+                 corruption: str, noise: float, cd_k: int, visible: str) -> tuple[Any, str]:
+    """The block's RBM or autoencoder, and the name of its objective (``unit``: its input lies in [0, 1])."""
+    if method == "rbm":
+        kind = visible if visible != "auto" else ("bernoulli" if unit else "gaussian")
+        return RBM(layers[0], visible=kind, k=cd_k, rng=rng), f"CD-{cd_k}, {kind} visible units"
+    kind = loss if loss != "auto" else ("bce" if unit else "mse")
+    return LayerAutoencoder(layers, tied=tied, loss=kind, rng=rng,
+                            corruption=corruption if method == "denoising" else "none",
+                            noise=noise if method == "denoising" else 0.0), kind
 
 
 def _next_data(model: Any, data: Any, batch_size: int) -> Any:
