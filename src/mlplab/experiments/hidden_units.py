@@ -27,17 +27,20 @@ Claims 4 and 5 were added after a review of the first full run (see NOTES).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import mlplab as ml
-from mlplab import backend as B
 from mlplab.data import Preprocessor
 from mlplab.data.toy import moons
 from mlplab.experiments.base import Result, Timer, add_figure
+from mlplab.experiments.hidden_units_report import accuracy_table, disagreement_table, expectation, plot_boundary
+from mlplab.experiments.hidden_units_setup import (BIG_WIDTH, CHANCE_ACCURACY, CONFIGS, DIVERGED_DISAGREEMENT, EPOCHS,
+                                                 L2_GRID, LR, MARGIN, NOISE, N_TEST, N_TRAIN, N_VAL, QUICK_SEEDS, SEEDS,
+                                                 SMALL_WIDTHS, SQUARE, Config, NetRun, SeedSummary, Split, config_label,
+                                                 predictions)  # noqa: F401 (QUICK_SEEDS: read by mlplab.experiments)
 from mlplab.experiments.verdict import Claim
 from mlplab.train import Trainer, TrainingDiverged
 
@@ -46,23 +49,6 @@ TITLE = ("a big network with L2 chosen on validation generalises at least as wel
          "than without L2; how much a boundary depends on its initialisation, m = 3 against m = 100")
 SOURCE = ("DD2424 lecture 4 (slides \"Effect of the number of hidden nodes in a 2 layer network\", "
           "\"Result depends on parameter initialization\", \"Big Model + Regularize vs Small Model\")")
-SEEDS = 20                 # one data seed costs ~2.5 s single-threaded
-QUICK_SEEDS = 4            # ~14 s single-threaded; at 3 seeds (t = 4.3) claim 1's interval was too wide to decide
-
-NOISE = 0.3                # moons noise: classes overlap, so a net that fits every training point overfits
-N_TRAIN, N_VAL, N_TEST = 100, 1000, 2000
-SMALL_WIDTHS = (3, 20, 30)          # the slides' small m; the small arm picks one on validation
-BIG_WIDTH = 100
-L2_GRID = (1e-2, 1e-3, 1e-4)        # a decade grid fixed before the run; the big arm picks one on validation
-EPOCHS = 2000                       # full batch: 2,000 updates for every net (equal budgets)
-LR = 0.01
-MARGIN = 0.01                       # non-inferiority margin in test error (see NOTES)
-CHANCE_ACCURACY = 0.5               # balanced classes: a constant prediction (a diverged net) errs on half
-DIVERGED_DISAGREEMENT = 0.5         # a pair with a diverged init counts as two coin flips (see NOTES)
-SQUARE = 2.5                        # the old, off-support measure: uniform on [-2.5, 2.5]^2 (standardised)
-
-Config = tuple[int, float]          # (hidden width m, L2 strength lambda)
-CONFIGS: list[Config] = [(m, 0.0) for m in SMALL_WIDTHS] + [(BIG_WIDTH, 0.0)] + [(BIG_WIDTH, l2) for l2 in L2_GRID]
 
 NOTES = [
     "The margin of claim 1 (0.01 test error) is ours, fixed before the run: the notes give only a direction "
@@ -117,34 +103,6 @@ NOTES = [
 ]
 
 
-@dataclass
-class Split:
-    """One data seed's moons, standardised on the training points' statistics."""
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-
-
-@dataclass
-class NetRun:
-    """One config on one data seed: its nets (None where a run diverged) and their predictions,
-    one entry per initialisation trained (the first always; the second where disagreement is measured)."""
-
-    nets: list[Any] = field(default_factory=list)
-    train: list[np.ndarray] = field(default_factory=list)
-    val: list[np.ndarray] = field(default_factory=list)
-    test: list[np.ndarray] = field(default_factory=list)
-    square: list[np.ndarray] = field(default_factory=list)
-
-    @property
-    def diverged(self) -> int:
-        return sum(net is None for net in self.nets)
-
-
 def make_split(seed: int) -> Split:
     """Train, validation and test points of data seed ``seed`` (standardised on the training points)."""
     X, y = moons(N_TRAIN + N_VAL + N_TEST, noise=NOISE, seed=seed)
@@ -169,13 +127,6 @@ def train_net(width: int, l2: float, split: Split, init_seed: int, epochs: int =
     except TrainingDiverged:
         return None
     return net
-
-
-def predictions(net: Any | None, X: np.ndarray) -> np.ndarray:
-    """The predicted class of each row; a diverged net (None) predicts class 0 everywhere (chance error)."""
-    if net is None:
-        return np.zeros(X.shape[0], dtype=np.int64)
-    return np.asarray(B.to_numpy(net.predict(X)), dtype=np.int64)
 
 
 def error_rate(pred: np.ndarray, y: np.ndarray) -> float:
@@ -205,11 +156,6 @@ def pick(val_errors: dict[Any, float]) -> Any:
     return next(key for key, err in val_errors.items() if err == best)
 
 
-def config_label(config: Config) -> str:
-    m, l2 = config
-    return f"m = {m}, " + (f"L2 {l2:g}" if l2 else "no L2")
-
-
 def figure_file(config: Config) -> str:
     """One file per net: ``boundary-m100-l2-1e-3.png`` (``-l2-0`` without L2)."""
     m, l2 = config
@@ -224,22 +170,6 @@ def add_init(run: NetRun, config: Config, split: Split, square: np.ndarray, init
     for target, X in ((run.train, split.X_train), (run.val, split.X_val), (run.test, split.X_test),
                       (run.square, square)):
         target.append(predictions(net, X))
-
-
-@dataclass
-class SeedSummary:
-    """What one data seed gives: per config the first init's errors, the two arms' validation picks,
-    and the disagreement of two inits (for m = 3, m = 100 without L2 and the big arm's pick; every
-    config on seed 0)."""
-
-    train_err: dict[Config, float]
-    val_err: dict[Config, float]
-    test_err: dict[Config, float]
-    small: Config
-    big: Config
-    disagree_test: dict[Config, float]
-    disagree_square: dict[Config, float]
-    diverged: int
 
 
 def run_seed(seed: int, all_second_inits: bool = False, epochs: int = EPOCHS
@@ -323,7 +253,6 @@ def claims(seeds: list[SeedSummary]) -> list[Claim]:
 
 
 def run(out: Path, seeds: int = SEEDS, quick: bool = False) -> Result:
-    from mlplab.experiments.hidden_units_report import accuracy_table, disagreement_table, expectation, plot_boundary
     timer = Timer()
     result = Result(NAME, TITLE, SOURCE, seeds, quick)
     summaries, first = [], None

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from mlplab.experiments.base import Table, mean_spread
-from mlplab.experiments.hidden_units import (BIG_WIDTH, CONFIGS, EPOCHS, LR, N_TEST, N_TRAIN, N_VAL,
-                                             NOISE, SMALL_WIDTHS, SQUARE, Config, NetRun, SeedSummary, Split,
-                                             config_label, predictions)
+from mlplab.experiments.hidden_units_setup import (BIG_WIDTH, CONFIGS, EPOCHS, LR, N_TEST, N_TRAIN, N_VAL,
+                                                   NOISE, SMALL_WIDTHS, SQUARE, Config, NetRun, SeedSummary, Split,
+                                                   config_label, predictions)
 from mlplab.report import pyplot
 
 
