@@ -31,8 +31,13 @@ import numpy as np
 import mlplab as ml
 from mlplab.diagnostics import histogram, probe, shared_edges
 from mlplab.experiments.base import Result, Timer, add_figure
+from mlplab.experiments.init_activations_setup import (CUTOFFS, DEEP, DEEP_NETS, DEPTH_LAYER, EXAMPLES,
+                                                       FIGURE_EXAMPLES, HISTOGRAM_FILES, JUDGED, QUICK_SEEDS,
+                                                       SATURATION, SEEDS, UNEQUAL, UNEQUAL_INITS, geo_ci, grad_range,
+                                                       ratio_ci, spread)
+from mlplab.experiments.init_activations_tables import tables
 from mlplab.experiments.init_activations_theory import (
-    VARIANCE, backward_prediction, balasubramanian_he, forward_prediction, per_example_nonzero_rms, range_ratio,
+    VARIANCE, backward_prediction, balasubramanian_he, forward_prediction, per_example_nonzero_rms,
     saturated_fraction, second_moment, smallest_log_gap, std64, zero_fraction)
 from mlplab.experiments.verdict import Claim, mean_ci95
 from mlplab.layers import Dense
@@ -42,29 +47,6 @@ NAME = "init-activations"
 TITLE = "what the weight scale does to activations and gradients at initialisation"
 SOURCE = ("DD2424 lecture 4 (the 10 x 500 tanh and ReLU networks); Balasubramanian lecture 30 (section 4.5); "
           "CS7015 lecture 9 (module 9.4)")
-SEEDS = 200                 # weight-and-input draws (forward and backward only: cheap)
-QUICK_SEEDS = 10
-EXAMPLES = 256              # inputs per draw for the statistics
-FIGURE_EXAMPLES = 1000      # DD2424's histograms: 1000 inputs of dimension 500
-CLASSES = 10
-
-UNEQUAL = (784, 1000, 500, 250, 100, CLASSES)      # widths, input to logits
-DEPTH_LAYER = len(UNEQUAL) - 2                     # s_4: the last hidden layer's pre-activation (index 3)
-UNEQUAL_INITS = {"He N(0, 2/n_in)": "he_normal", "LeCun N(0, 1/n_in)": "lecun_normal",
-                 "Glorot U(+-sqrt(6/(n_in+n_out)))": "xavier_uniform",
-                 "Balasubramanian's He U(+-4/(n_in+n_out))": "balasubramanian_he"}
-JUDGED = ("He N(0, 2/n_in)", "LeCun N(0, 1/n_in)", "Glorot U(+-sqrt(6/(n_in+n_out)))")
-
-DEEP = (500,) * 11 + (CLASSES,)                   # DD2424: 10 hidden layers of 500 on d = 500
-DEEP_NETS = {"tanh, N(0, 0.01^2)": ("tanh", "normal:0.01"), "tanh, N(0, 1)": ("tanh", "normal:1"),
-             "tanh, Xavier N(0, 1/n_in)": ("tanh", "lecun_normal"), "ReLU, Xavier N(0, 1/n_in)": ("relu", "lecun_normal"),
-             "ReLU, He N(0, 2/n_in)": ("relu", "he_normal")}
-HISTOGRAM_FILES = {"tanh, N(0, 0.01^2)": "hist-tanh-small.png", "tanh, N(0, 1)": "hist-tanh-large.png",
-                   "tanh, Xavier N(0, 1/n_in)": "hist-tanh-xavier.png", "ReLU, Xavier N(0, 1/n_in)": "hist-relu-xavier.png",
-                   "ReLU, He N(0, 2/n_in)": "hist-relu-he.png"}
-
-CUTOFFS = (0.9, 0.95, 0.99, 0.995, 0.999)         # |tanh| cutoffs of the saturation-sensitivity table
-SATURATION = CUTOFFS.index(0.99)                   # the claim's cutoff: tanh' < 0.02
 
 # Thresholds fixed before any run (the previous version's and this one's).
 AGREE = 1.25    # measured / predicted second moment within [1/1.25, 1.25]: see band_justification()
@@ -119,17 +101,6 @@ def replicate(widths: tuple[int, ...], activation: str, init: str, stream: int, 
     return {key: np.array([row[key] for row in rows]) for key in rows[0]}
 
 
-def ratio_ci(values: np.ndarray) -> str:
-    mean, low, high = mean_ci95(values)
-    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
-
-
-def geo_ci(values: np.ndarray) -> str:
-    """``geometric mean [95% CI]`` of positive ratios (the t interval on the log scale, as the claims use)."""
-    mean, low, high = (float(np.exp(v)) for v in mean_ci95(np.log(values)))
-    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
-
-
 def band_justification() -> tuple[float, float]:
     """How close a wrong formula comes to the one judged, at s_4 (forward) and delta_1 (backward): for each
     of the three inits, the smallest ``|log(prediction / alternative)|`` over the alternatives (another
@@ -155,7 +126,6 @@ def run(out: Path, seeds: int = SEEDS, quick: bool = False) -> Result:
             for stream, (label, (activation, init)) in enumerate(DEEP_NETS.items())}
     _recursion_claims(result, unequal)
     _dd2424_claims(result, deep)
-    from mlplab.experiments.init_activations_tables import tables   # it imports this module's helpers
     tables(result, unequal, deep)
     _figures(result, out, unequal, deep, histograms=not quick)
     result.notes += _notes(deep)
@@ -261,16 +231,6 @@ def _recursion_claims(result: Result, unequal: dict[str, dict[str, np.ndarray]])
 def _within_band(ratio: np.ndarray) -> np.ndarray:
     """Per draw, whether measured/predicted lies in the agreement band [1/AGREE, AGREE]."""
     return (ratio >= 1 / AGREE) & (ratio <= AGREE)
-
-
-def spread(data: dict[str, np.ndarray]) -> np.ndarray:
-    """Per draw, std(h_10) / std(h_1): how much the activations' spread changes over the ten layers."""
-    return data["h_std"][:, -1] / data["h_std"][:, 0]
-
-
-def grad_range(data: dict[str, np.ndarray], key: str = "dW_std") -> np.ndarray:
-    """Per draw, the largest over the smallest of ``key`` (a per-layer gradient scale) over the ten hidden layers."""
-    return np.array([range_ratio(row[: len(DEEP) - 2]) for row in data[key]])
 
 
 def _dd2424_claims(result: Result, deep: dict[str, dict[str, np.ndarray]]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.experiments.base import Result, Table
-from mlplab.experiments.init_activations import (
+from mlplab.experiments.init_activations_setup import (
     CUTOFFS, DEEP, DEEP_NETS, DEPTH_LAYER, JUDGED, SATURATION, UNEQUAL, UNEQUAL_INITS, geo_ci, grad_range, ratio_ci,
     spread)
 from mlplab.experiments.init_activations_theory import (
