@@ -1,14 +1,16 @@
 """The pre-training experiment's own statistics, rules and claim wiring, on constructed cases."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from mlplab.experiments import pretraining as P
 from mlplab.experiments import pretraining_claims
 from mlplab.experiments.base import Result
-from mlplab.experiments.pretraining import (CHANCE, FULL, LONG, MARGIN, NEAR_ZERO, QUICK, SMALL_TOP, Arm, Data,
-                                            ae_epochs, best_rate, deepest_trainable, judged_arms, judged_depth,
-                                            mean_image_error, per_seed_slopes, replace, train_arm)
+from mlplab.experiments.pretraining import Data, best_rate, deepest_trainable, judged_depth, mean_image_error, train_arm
+from mlplab.experiments.pretraining_setup import (CHANCE, FULL, LONG, MARGIN, NEAR_ZERO, QUICK, SMALL_TOP, Arm,
+                                                  ae_epochs, judged_arms, per_seed_slopes)
 
 
 def test_slope_is_the_least_squares_slope_per_seed():

@@ -31,10 +31,11 @@ import numpy as np
 
 from mlplab.experiments.base import Result, Table, Timer, load_split, mean_spread
 from mlplab.experiments.batchnorm_report import figures, notes
+# (SEEDS and QUICK_SEEDS are read here by mlplab.experiments.default_seeds)
 from mlplab.experiments.batchnorm_setup import (BAD_INITS, DATA, DRIFT_END, DRIFT_START, FIT, FULL, INIT_LR,
                                                 OTHER_INITS, PAPER_LR, PAPER_NET, PAPER_SEEDS, PAPER_TARGET, PROBE,
                                                 QUICK, QUICK_SEEDS, SEEDS, SWEEP_NET, SWEEP_TARGET, TWO_LAYER_LR,
-                                                TWO_LAYER_NET, Budget)  # noqa: F401 (QUICK_SEEDS: read by mlplab.experiments)
+                                                TWO_LAYER_NET, Budget)
 from mlplab.experiments.batchnorm_train import (Data, Net, Run, largest_good_rate, train, typical_unit, unit_drifts,
                                                 updates_to_reach)
 from mlplab.experiments.verdict import Claim

@@ -37,10 +37,11 @@ from mlplab.data import Preprocessor
 from mlplab.data.toy import moons
 from mlplab.experiments.base import Result, Timer, add_figure
 from mlplab.experiments.hidden_units_report import accuracy_table, disagreement_table, expectation, plot_boundary
+# (SEEDS and QUICK_SEEDS are read here by mlplab.experiments.default_seeds)
 from mlplab.experiments.hidden_units_setup import (BIG_WIDTH, CHANCE_ACCURACY, CONFIGS, DIVERGED_DISAGREEMENT, EPOCHS,
                                                  L2_GRID, LR, MARGIN, NOISE, N_TEST, N_TRAIN, N_VAL, QUICK_SEEDS, SEEDS,
                                                  SMALL_WIDTHS, SQUARE, Config, NetRun, SeedSummary, Split, config_label,
-                                                 predictions)  # noqa: F401 (QUICK_SEEDS: read by mlplab.experiments)
+                                                 predictions)
 from mlplab.experiments.verdict import Claim
 from mlplab.train import Trainer, TrainingDiverged
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlplab.experiments.base import Claim, Result
-from mlplab.experiments.pretraining import (MARGIN, NEAR_ZERO, SMALL_TOP, TRAINS_BELOW, Arm, Setup, judged_arms,
-                                            per_seed_slopes)
+from mlplab.experiments.pretraining_setup import (MARGIN, NEAR_ZERO, SMALL_TOP, TRAINS_BELOW, Arm, Setup, judged_arms,
+                                                  per_seed_slopes)
 
 
 def _acc(errors: np.ndarray) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from mlplab.experiments.base import Result, Table, add_figure, mean_spread
-from mlplab.experiments.pretraining import (CHANCE, LONG, MARGIN, SMALL_TOP, TRAINS_BELOW, TUNING_SEED, Arm, Setup,
-                                            ae_epochs, judged_arms)
+from mlplab.experiments.pretraining_setup import (CHANCE, LONG, MARGIN, SMALL_TOP, TRAINS_BELOW, TUNING_SEED, Arm, Setup,
+                                                  ae_epochs, judged_arms)
 from mlplab.report import pyplot
 
 

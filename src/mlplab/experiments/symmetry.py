@@ -49,9 +49,10 @@ import mlplab as ml
 from mlplab import backend as B
 from mlplab.experiments import symmetry_report as report
 from mlplab.experiments.base import Result, StepLosses, Timer, add_figure, load_split, plot_loss_curves
+# (SEEDS and QUICK_SEEDS are read here by mlplab.experiments.default_seeds)
 from mlplab.experiments.symmetry_setup import (ARMS, BATCH, CONSTANT, DEPTH, DIVERGED_LOG10, FLOOR, FULL,
                                                GROWTH_DECADES, LR, MOMENTUM, NOISE, QUICK, QUICK_SEEDS, RATES, SEEDS,
-                                               WIDTH, Trace)  # noqa: F401 (QUICK_SEEDS: read by mlplab.experiments)
+                                               WIDTH, Trace)
 from mlplab.experiments.verdict import Claim
 from mlplab.layers import Dense
 from mlplab.layers.base import Layer
