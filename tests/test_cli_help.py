@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlplab import experiments, init
+from mlplab import cli, experiments, init
 from mlplab.cli import main
 from mlplab.cli_parser import TRAIN_USAGE, build_parser
 from mlplab.config import GROUPS, KEYS
@@ -162,7 +162,7 @@ def recorded_experiments(monkeypatch):
     def record(name, out, seeds=None, quick=False):
         outs.append(Path(out))
         return Result()
-    monkeypatch.setattr(experiments, "run_experiment", record)
+    monkeypatch.setattr(cli, "run_experiment", record)        # the name the command calls
     return outs
 
 

@@ -9,13 +9,32 @@ import io
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mlplab.atomic import write_text_atomic
+from mlplab.backend import to_numpy
 from mlplab.cli_parser import build_parser
+from mlplab.compare import compare_runs
 from mlplab.config import RunConfig
+from mlplab.data import load_dataset
+from mlplab.data.csvdata import column_index
+from mlplab.diagnostics import read_diagnostics
+from mlplab.experiments import MODULES, experiment, load_result, run_experiment, write_page
+from mlplab.export import export_run
+from mlplab.findings import diagnose_run
+from mlplab.naming import short_name
+from mlplab.network import read_npz
+from mlplab.recipes import find, recipes, shows
+from mlplab.report import write_report
+from mlplab.run import train_run
+from mlplab.run_autoencoder import autoencoder_run
+from mlplab.rundir import load_run
+from mlplab.sweep import read_spec, run_sweep
+from mlplab.train import TrainingDiverged, TrainingInterrupted, evaluate_batches
 
 
 class UsageError(Exception):
@@ -29,7 +48,6 @@ def config_from_args(args: argparse.Namespace, command: str) -> RunConfig:
     if getattr(args, "resume", None):
         config = config.merge_file(Path(args.resume) / "config.toml")
     if args.config:
-        from mlplab.recipes import find
         config = config.merge_file(find(args.config))
     flags = {name: getattr(args, name) for name in RunConfig.accepted(command) if hasattr(args, name)}
     if getattr(args, "resume", None):
@@ -38,7 +56,6 @@ def config_from_args(args: argparse.Namespace, command: str) -> RunConfig:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from mlplab.run import train_run
     config = config_from_args(args, "train")
     summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None,
                         overwrite=args.overwrite, threads=args.threads)
@@ -48,9 +65,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from mlplab.data import load_dataset
-    from mlplab.rundir import load_run
-    from mlplab.train import evaluate_batches
     config, net, pre = load_run(args.run_dir)
     data = args.data or config["data"]
     label_column = config.get("label_column") if str(data).endswith(".csv") else None   # the run's own choice
@@ -64,7 +78,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def _read_features(path: str, n_features: int, label_column: int | str | None = None) -> np.ndarray:
     """The rows to predict: an .npz's X, or a .csv's numbers; a CSV with one column too many has a label
     column, the one the run was trained with (``label_column``; default the last), which is dropped."""
-    from mlplab.network import read_npz
     if path.endswith(".npz"):
         arrays = read_npz(path, "input")
         key = next((k for k in ("X", "X_test", "X_train") if k in arrays), None)
@@ -84,7 +97,6 @@ def _read_features(path: str, n_features: int, label_column: int | str | None = 
         except ValueError as err:
             raise UsageError(f"input {path!r}: every row must be numbers ({err})") from None
         if X.ndim == 2 and X.shape[1] == n_features + 1:
-            from mlplab.data.csvdata import column_index
             try:
                 label = column_index(Path(path), label_column, header, X.shape[1])
             except ValueError as err:
@@ -98,8 +110,6 @@ def _read_features(path: str, n_features: int, label_column: int | str | None = 
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from mlplab.backend import to_numpy
-    from mlplab.rundir import load_run
     config, net, pre = load_run(args.run_dir)
     X = pre.transform(_read_features(args.input, net.in_features, config.get("label_column")), net.dtype)
     proba = to_numpy(net.predict_proba(X))
@@ -109,14 +119,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for i, row in enumerate(proba):
         writer.writerow([i, int(row.argmax())] + [f"{p:.6g}" for p in row])
     if args.output:                      # whole or not at all; the line goes where the CSV would have gone
-        from mlplab.atomic import write_text_atomic
         write_text_atomic(args.output, out.getvalue())
         print(f"wrote {proba.shape[0]} predictions to {args.output}")
     return 0
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from mlplab.diagnostics import read_diagnostics
     found = read_diagnostics(args.run_dir)
     r = found.record_at(args.epoch)
     meta = found.index["records"][r]
@@ -124,7 +132,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     print(f"{args.run_dir}: epoch {meta['epoch']} (after {meta['step']} updates), probe of "
           f"{found.index['probe_size']} examples, probe loss {meta['probe_loss']:.4f}; recorded epochs "
           f"{', '.join(map(str, found.epochs))}")
-    from mlplab.naming import short_name
     for name in dict.fromkeys(row["name"] for row in rows):
         print(f"  {name}")
     activation_rows = [row for row in rows if "act_mean" in row]
@@ -142,7 +149,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_autoencoder(args: argparse.Namespace) -> int:
-    from mlplab.run_autoencoder import autoencoder_run
     config = config_from_args(args, "autoencoder")
     summary = autoencoder_run(config, progress=False if args.quiet else None)
     print(f"test MSE per pixel: deep autoencoder {summary['test_mse']:.5f}, PCA ({config.code} components) "
@@ -152,7 +158,6 @@ def cmd_autoencoder(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from mlplab.experiments import MODULES, experiment, run_experiment, write_page
     if args.list or not args.name:
         for name in MODULES:
             module = experiment(name)
@@ -167,7 +172,6 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     if args.render:
         if args.name != "all" or not args.page:
             raise UsageError("--render rebuilds the page of 'all': give 'all' and --page")
-        from mlplab.experiments import load_result
         results = [load_result(root / name) for name in names]
         for result in results:                     # their README.md too, in the current format
             (root / result.name / "README.md").write_text(result.markdown("."))
@@ -197,7 +201,6 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from mlplab.sweep import read_spec, run_sweep
     out = args.out or str(Path("runs") / "sweeps" / read_spec(args.spec).get("name", Path(args.spec).stem))
     rows = run_sweep(args.spec, out, executor=args.executor, workers=args.workers, address=args.address,
                      log=lambda text: print(text, file=sys.stderr))
@@ -207,15 +210,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from mlplab.export import export_run
     print(export_run(args.run_dir, args.output, args.format))
     return 0
 
 
 def cmd_recipes(args: argparse.Namespace) -> int:
-    import textwrap
 
-    from mlplab.recipes import recipes, shows
     for name, path in recipes().items():
         print(f"{name}  ({path})")
         print(textwrap.indent(textwrap.fill(shows(path), 96), "    "))
@@ -224,21 +224,17 @@ def cmd_recipes(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from mlplab.report import write_report
     print(write_report(args.run_dir))
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from mlplab.compare import compare_runs
     print(f"wrote {compare_runs(args.runs, args.out, epoch=args.epoch)}")
     return 0
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    import textwrap
 
-    from mlplab.findings import diagnose_run
     findings = diagnose_run(args.run_dir)
     if args.json:
         print(json.dumps([f.record() for f in findings], indent=1, ensure_ascii=False))
@@ -292,7 +288,6 @@ def _reader_gone() -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    from mlplab.train import TrainingDiverged, TrainingInterrupted
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,

@@ -13,11 +13,13 @@ import json
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import TqdmWarning, tqdm
 
 import mlplab
 from mlplab.config import RunConfig, dumps_toml
@@ -28,7 +30,10 @@ from mlplab.memory import check_fits, config_estimate
 from mlplab.atomic import write_npz_atomic, write_text_atomic
 from mlplab.network import Sequential, save
 from mlplab.notebook import in_notebook
+from mlplab.pretrain import hidden_blocks, pretrain
+from mlplab.report import write_report       # matplotlib itself loads when a figure is drawn
 from mlplab.runlock import RunLock
+from mlplab.tensorboard import TensorBoardWriter, require   # tensorboardX itself loads when it is asked for
 from mlplab.threads import CoreShare
 # the run directory's names are re-exported (__all__): `from mlplab.run import load_run` keeps working
 from mlplab.rundir import (CHECKPOINT, RUN_FILES, RunDirectoryWriter, load_run, prepare_output, remove_run_files,
@@ -95,10 +100,7 @@ class ProgressBar(Callback):
 
     def _tqdm(self) -> Any:
         if not self.notebook:
-            from tqdm import tqdm
             return tqdm
-        import warnings
-        from tqdm import TqdmWarning
         with warnings.catch_warnings():           # without ipywidgets tqdm.auto falls back to the text bar,
             warnings.simplefilter("ignore", TqdmWarning)      # which is fine: no warning in the notebook
             from tqdm.auto import tqdm as auto
@@ -141,7 +143,6 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
         raise ValueError(f"this is an {config.command} config (command = {config.command!r}): mlplab "
                          f"{config.command} runs it, not mlplab train")
     if config.tensorboard is not None:        # the optional extra, checked before anything is written
-        from mlplab.tensorboard import require
         require(config.tensorboard)
     out = Path(config["out"])
     if resume and not (out / "config.toml").is_file():
@@ -188,7 +189,6 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
             callbacks.insert(0, DiagnosticsRecorder(transform(data.X_train[chosen]), data.y_train[chosen], every,
                                                     run_dir=out))
         if config.tensorboard is not None:    # after the recorder: it writes the recorder's records
-            from mlplab.tensorboard import TensorBoardWriter
             tensorboard = TensorBoardWriter(config.tensorboard, callbacks[0] if diagnostics is not None else None)
             callbacks.append(tensorboard)
         frozen: list[int] = []
@@ -197,7 +197,6 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
             if not resume:                   # a resumed run's weights come from its checkpoint
                 pretrain_summary = pretrain_phase(config, net, transform(data.X_train), out, progress)
             if config["freeze_pretrained"]:
-                from mlplab.pretrain import hidden_blocks
                 frozen = [i for block in hidden_blocks(net) for i in block]
         trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"],
                           l2=config["l2"], l1=config["l1"], schedule=schedule, seed=config["seed"],
@@ -232,7 +231,6 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
     summary["findings"] = [f.record() for f in diagnose_run(out, summary)]     # read from the files just written
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     if config["report"]:
-        from mlplab.report import write_report      # matplotlib is imported only here
         write_report(out)
     return summary
 
@@ -260,7 +258,6 @@ def record_divergence(out: Path, err: TrainingDiverged, config: RunConfig) -> No
     summary["findings"] = [f.record() for f in diagnose_run(out, summary)]
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     if config["report"]:
-        from mlplab.report import write_report
         write_report(out)
 
 
@@ -268,7 +265,6 @@ def pretrain_phase(config: RunConfig, net: Sequential, X: np.ndarray, out: Path,
                    progress: bool | None) -> dict[str, Any]:
     """Greedy pre-training as ``config`` says; writes ``pretrain.csv`` (block, layers, epoch,
     reconstruction error) row by row and returns a summary."""
-    from mlplab.pretrain import pretrain
     notebook = in_notebook()                    # as the progress bar: shown in a kernel too, on stdout there
     show = (sys.stderr.isatty() or notebook) if progress is None else progress
     stream = sys.stdout if notebook else sys.stderr

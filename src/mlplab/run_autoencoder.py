@@ -22,9 +22,10 @@ from mlplab.atomic import write_text_atomic
 from mlplab.config import RunConfig
 from mlplab.data import Preprocessor, load_dataset
 from mlplab.network import save
-from mlplab.rundir import write_csv
 from mlplab.pretrain import (deep_autoencoder, fine_tune_autoencoder, pca_reconstruction, pixel_mse,
                              pretrain_autoencoder, reconstruct)
+from mlplab.report import pyplot
+from mlplab.rundir import write_csv
 
 # The autoencoder's defaults, as earlier versions named them (the config's own: RunConfig.defaults("autoencoder"))
 DEFAULTS: dict[str, Any] = {k: v for k, v in RunConfig.defaults("autoencoder").to_dict().items() if k != "command"}
@@ -107,7 +108,6 @@ def autoencoder_run(options: RunConfig | dict[str, Any], progress: bool | None =
 
 
 def _plot_reconstructions(X: np.ndarray, X_hat: np.ndarray, pca: np.ndarray, path: Path, code: int) -> None:
-    from mlplab.report import pyplot
     plt = pyplot()
     side = int(round(X.shape[1] ** 0.5))
     if side * side != X.shape[1]:
