@@ -210,3 +210,19 @@ def test_an_autoencoder_sweep_spec_is_checked_and_run_as_its_config_says(tmp_pat
     bad.write_text('command = "autoencoder"\n[grid]\ncode = [4, 0]\n')
     with pytest.raises(ValueError, match="code must be >= 1, got 0"):
         expand(read_spec(bad), tmp_path / "never")
+
+
+def test_the_command_line_lays_defaults_file_and_flags_in_that_order(tmp_path):
+    from mlplab.cli import config_from_args
+    ae = tmp_path / "ae.toml"
+    ae.write_text('command = "autoencoder"\ndata = "digits"\nhidden = [32]\ncode = 8\nepochs = 4\n')
+    args = build_parser().parse_args(["autoencoder", "--config", str(ae), "--epochs", "2"])
+    config = config_from_args(args, "autoencoder")
+    assert (config.command, config.data, config.hidden, config.code, config.epochs, config.lr) == \
+        ("autoencoder", "digits", (32,), 8, 2, 1e-3)
+    with pytest.raises(ValueError, match="is an autoencoder config .*run it with mlplab autoencoder"):
+        config_from_args(build_parser().parse_args(["train", "--config", str(ae)]), "train")
+    train = tmp_path / "t.toml"
+    train.write_text('batchnorm = true\nlr = 0.2\n')
+    args = build_parser().parse_args(["train", "--config", str(train), "--no-batchnorm"])
+    assert (config_from_args(args, "train").norm, config_from_args(args, "train").lr) == ("none", 0.2)
