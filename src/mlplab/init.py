@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
+from mlplab.validation import check_number, check_positive_int
 
 Initializer = Callable[[tuple[int, ...], np.random.Generator], np.ndarray]
 InitSpec = str | float | int | Initializer
@@ -172,8 +173,6 @@ def lsuv(net: Any, x: Any, *, tol: float = 0.05, max_iter: int = 10, seed: int |
 
     Returns the final output variance of each weighted layer, in order.
     """
-    from mlplab.validation import check_number, check_positive_int
-
     tol = check_number("tol", tol, low=0.0, low_open=True)
     max_iter = check_positive_int("max_iter", max_iter)
     rng = B.make_rng(seed)

@@ -15,6 +15,7 @@ from mlplab.atomic import write_npz_atomic
 from mlplab.init import InitSpec
 from mlplab.layers import (ELU, LAYER_TYPES, BatchNorm, Dense, Dropout, Layer, LeakyReLU, Maxout, PReLU, ReLU, Softsign,
                            Sigmoid, Tanh)
+from mlplab.losses import softmax
 from mlplab.validation import check_choice, check_float_array, check_number, check_positive_int, first_non_finite
 
 FORMAT_VERSION = 1
@@ -128,7 +129,6 @@ class Sequential:
 
     def predict_proba(self, x: Any, batch_size: int = 1000) -> Any:
         """Class probabilities (softmax of the outputs) in test mode, in batches."""
-        from mlplab.losses import softmax
         return self._in_batches(x, batch_size, softmax)
 
     def predict(self, x: Any, batch_size: int = 1000) -> Any:
