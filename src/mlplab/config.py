@@ -67,10 +67,9 @@ UNIT_OPEN: Any = (0, 1, False, True)           # [0, 1)
 
 
 @dataclass(frozen=True)
-class RunConfig(Mapping[str, Any]):
-    """Everything one run is told.  Built by :meth:`defaults`, :meth:`from_dict`, :meth:`from_toml`
-    and :meth:`merge` / :meth:`replace`; every way in converts and checks each value, and a refusal
-    names the key and the value (``lr must be > 0, got -0.1``)."""
+class RunFields:
+    """The keys of a run, each with its default (``mlplab train``'s) and :class:`Setting`, in the
+    order files and ``--help`` list them.  :class:`RunConfig` adds how a config is built, checked and read."""
 
     command: str = setting("train", "which run the config is for", "output", choices=lambda: COMMANDS,
                            commands=BOTH, flag=False)
@@ -159,6 +158,13 @@ class RunConfig(Mapping[str, Any]):
                          commands=BOTH)
     out: str = setting("runs/latest", "run directory to write", "output", commands=BOTH)
 
+
+@dataclass(frozen=True)
+class RunConfig(RunFields, Mapping[str, Any]):
+    """Everything one run is told.  Built by :meth:`defaults`, :meth:`from_dict`, :meth:`from_toml`
+    and :meth:`merge` / :meth:`replace`; every way in converts and checks each value, and a refusal
+    names the key and the value (``lr must be > 0, got -0.1``)."""
+
     # -- building -----------------------------------------------------------------------------
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -198,9 +204,10 @@ class RunConfig(Mapping[str, Any]):
         """This config with ``values`` over it: Python values or flag strings (``"32,16"``, ``"true"``);
         an old key (``batchnorm``) sets the field that holds it now (``norm``)."""
         values = dict(values)
-        unknown = sorted(set(values) - set(self.accepted(self.command)) - {"command"})
+        valid = self.accepted(self.command)
+        unknown = sorted(set(values) - set(valid) - {"command"})
         if unknown:
-            raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(self.accepted(self.command))}")
+            raise ValueError(f"unknown config key(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
         if values.get("command", self.command) != self.command:
             raise ValueError(f"config key 'command' is {values['command']!r}, but this is a {self.command} config "
                              f"(mlplab {values['command']} runs it)")
@@ -275,9 +282,10 @@ class RunConfig(Mapping[str, Any]):
         """A key the command does not read keeps its default: a run never silently ignores a value."""
         read = set(self.names(self.command)) | {"command"}
         for field in dataclasses.fields(self):
-            if field.name not in read and getattr(self, field.name) != field.default:
-                raise ValueError(f"config key {field.name!r} is not read by {self.command} runs (got "
-                                 f"{getattr(self, field.name)!r}); their keys: {', '.join(self.accepted(self.command))}")
+            value = getattr(self, field.name)
+            if field.name not in read and value != field.default:
+                raise ValueError(f"config key {field.name!r} is not read by {self.command} runs (got {value!r}); "
+                                 f"their keys: {', '.join(self.accepted(self.command))}")
 
     def _check_together(self) -> None:
         """The checks that need more than one value, or a parser of their own."""
@@ -374,5 +382,5 @@ def validate(config: Mapping[str, Any]) -> Mapping[str, Any]:
     return config
 
 
-__all__ = ["RunConfig", "GROUPS", "COMMANDS", "ALIASES", "Key", "KEYS", "keys", "valid_values", "coerce", "read_toml",
-           "resolve", "validate", "dumps_toml"]
+__all__ = ["RunConfig", "RunFields", "GROUPS", "COMMANDS", "ALIASES", "Key", "KEYS", "keys", "valid_values", "coerce",
+           "read_toml", "resolve", "validate", "dumps_toml"]
