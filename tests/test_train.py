@@ -161,3 +161,27 @@ def test_the_trainers_one_update_path_is_the_textbook_step(optimizer, l2, l1, fr
     if l2 and freeze:              # the frozen weights' penalty would have made every reported value larger
         frozen_penalty = sum(l2 * float(np.sum(start[f"{i}.W"] ** 2)) for i in freeze if f"{i}.W" in start)
         assert frozen_penalty > 1e-6
+
+
+def test_a_checkpoint_is_the_union_of_the_components_states(tmp_path):
+    """Each part's state_dict lands in the file under its own names, and loading puts each back:
+    the network's arrays, the optimizer's slots/steps/rate, the dropout generator, the loop's position."""
+    X, y, _, _ = _spirals()
+    net = ml.mlp(2, [8], 2, dropout=0.3, seed=0)
+    trainer = Trainer(net, ml.optim.Adam(lr=0.01), batch_size=100, epochs=2, checkpoint_path=tmp_path / "c.npz")
+    trainer.fit(X, y)
+    state = ml.train.checkpoint_state(tmp_path / "c.npz")
+    assert (state["epoch"], state["step"], state["optimizer"], state["optimizer_steps"]) == (2, 16, "Adam", 16)
+    assert list(state["rng_states"]) == ["2"] and state["partial_epoch"] is None and len(state["history"]) == 2
+    again = Trainer(ml.mlp(2, [8], 2, dropout=0.3, seed=5), ml.optim.Adam(lr=0.5), epochs=2)
+    again.load_checkpoint(tmp_path / "c.npz")
+    assert (again.epoch, again.step, again.optimizer.lr, again.optimizer.steps) == (2, 16, 0.01, 16)
+    assert again.optimizer.state_dict()["state"].keys() == trainer.optimizer.state_dict()["state"].keys()
+    assert again.net.layers[2].rng.random() == net.layers[2].rng.random()
+    for key, value in net.params.items():
+        np.testing.assert_array_equal(again.net.params[key], value, err_msg=key)
+    other = Trainer(ml.mlp(2, [8], 2, dropout=0.3), ml.optim.SGD(lr=0.1), epochs=3)
+    with pytest.raises(ValueError, match="was trained with Adam, not SGD"):
+        other.fit(X, y, resume_from=tmp_path / "c.npz")
+    with pytest.raises(ValueError, match="state_dict is Adam's, not SGD's"):
+        ml.optim.SGD(lr=0.1).load_state_dict(trainer.optimizer.state_dict())
