@@ -183,3 +183,29 @@ def test_probe_refuses_bad_input():
     net = ml.mlp(3, [4], 2, seed=0)
     with pytest.raises(ValueError, match="x"):
         probe(net, np.ones((5, 4)), np.zeros(5, dtype=int))
+
+
+class _Noise(ml.layers.Layer):
+    """A user's noise layer (not a Dropout): it declares ``stochastic``, so the probe runs it in test mode."""
+
+    stochastic = True
+
+    def __init__(self) -> None:
+        super().__init__("float64")
+        self.rng = np.random.default_rng(0)
+
+    def forward(self, x, train=True):
+        return x + self.rng.normal(size=x.shape) if train else x
+
+    def backward(self, dy):
+        return dy
+
+
+def test_the_probe_turns_off_any_layer_that_declares_itself_stochastic():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(40, 5)), rng.integers(0, 3, size=40)
+    net = Sequential([Dense(5, 6, dtype="float64"), _Noise(), ReLU("float64"), Dense(6, 3, dtype="float64")])
+    first, second = probe(net, x, y), probe(net, x, y)
+    assert np.array_equal(first.outputs[1], first.inputs[1])            # no noise added: test mode
+    assert first.loss == second.loss and np.array_equal(first.weight_grads[0], second.weight_grads[0])
+    assert _Noise().forward(np.zeros((2, 2))).any()                     # in training it would have added noise
