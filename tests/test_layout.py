@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -260,6 +262,17 @@ def test_only_optional_dependencies_are_imported_inside_functions(tmp_path):
     (planted / "a.py").write_text("def f():\n    import json\n    import matplotlib.pyplot\n"
                                   "    from pkg import b\n    from numpy import linalg\n")
     assert required_imports_in_functions(planted) == {"a.py": {"json", "numpy"}}
+
+
+def test_import_mlplab_loads_the_engine_and_run_on_first_use():
+    """``import mlplab`` does not load the run machinery (mlplab.runs, run, report); ``ml.Run`` and
+    ``ml.<module>`` load on first use, and a name that is neither is an AttributeError."""
+    code = ("import sys, mlplab as ml; print(sorted(m for m in ('mlplab.runs', 'mlplab.run', 'mlplab.report') "
+            "if m in sys.modules)); print(ml.Run.__module__, ml.report.__name__, 'Run' in dir(ml)); "
+            "print(hasattr(ml, 'no_such_thing'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["[]", "mlplab.runs mlplab.report True", "False"]
 
 
 def _file(module: str) -> str:
