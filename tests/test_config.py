@@ -132,8 +132,18 @@ def test_a_train_runs_file_keeps_its_keys_and_an_old_one_loads(tmp_path):
     assert resolve(read_toml(old), {"batchnorm": "false"})["norm"] == "none"     # a flag over a file
     both = tmp_path / "both.toml"
     both.write_text('batchnorm = true\nnorm = "none"\n')
-    with pytest.raises(ValueError, match="config keys 'batchnorm' and 'norm' disagree"):
+    with pytest.raises(ValueError, match="config keys 'batchnorm' and 'norm' disagree: batchnorm is True, but norm "
+                                         "is 'none'"):
         RunConfig.from_toml(both)
+
+
+def test_batchnorm_false_beside_another_norm_is_consistent(monkeypatch):
+    """Issue 19's norms record batchnorm = false beside norm = "layer": that file loads back as it was."""
+    monkeypatch.setitem(NORMS, "layer", Norm({}, "layer norm"))
+    layer = RunConfig.defaults().replace(norm="layer")
+    assert layer.to_dict()["batchnorm"] is False and RunConfig.from_dict(layer.to_dict()) == layer
+    assert layer.replace(batchnorm=False).norm == "layer" and layer.replace(batchnorm=True).norm == "batch"
+    assert RunConfig.defaults().replace(norm="batch").replace(batchnorm=False).norm == "none"
 
 
 @pytest.mark.parametrize("text, message", [

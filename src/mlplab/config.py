@@ -212,12 +212,15 @@ class RunConfig(RunFields, Mapping[str, Any]):
             raise ValueError(f"config key 'command' is {values['command']!r}, but this is a {self.command} config "
                              f"(mlplab {values['command']} runs it)")
         for alias, (name, meaning, _) in ALIASES.items():
-            if values.get(alias) is not None:
-                mapped = meaning[coerce_value(alias, bool, values.pop(alias))]
-                if name in values and coerce_value(name, str, values[name]) != mapped:
-                    raise ValueError(f"config keys {alias!r} and {name!r} disagree: {alias} means {name} "
-                                     f"{mapped!r}, but {name} is {values[name]!r}")
-                values[name] = mapped
+            flag = coerce_value(alias, bool, values.pop(alias, None))
+            if flag is None:
+                continue
+            if name in values:          # both (as config.toml records them): they must say the same
+                if (coerce_value(name, str, values[name]) == meaning[True]) != flag:
+                    raise ValueError(f"config keys {alias!r} and {name!r} disagree: {alias} is {flag}, but {name} "
+                                     f"is {values[name]!r}")
+            elif flag or getattr(self, name) == meaning[True]:      # --no-batchnorm leaves a layer norm alone
+                values[name] = meaning[flag]
         return dataclasses.replace(self, **values)
 
     def replace(self, **values: Any) -> RunConfig:
