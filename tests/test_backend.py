@@ -93,3 +93,29 @@ def test_three_epochs_on_another_backend_give_numpys_weights(name, tmp_path):
     np.testing.assert_array_equal(loaded.layers[0].W, weights["0.W"])
     with np.load(tmp_path / f"{name}.npz", allow_pickle=False) as data:
         assert all(data[k].dtype.kind in "fU" for k in data.files)
+
+
+def test_cli_trains_on_the_backend_it_is_given_and_names_a_bad_device(tmp_path):
+    """``mlplab train --backend torch`` writes the run NumPy would (the same test accuracy, the backend in
+    summary.json, a plain model file); a device the backend lacks is one line and exit 2, no folder."""
+    import json
+    import subprocess
+    import sys
+
+    def train(*flags, out):
+        return subprocess.run([sys.executable, "-m", "mlplab.cli", "train", "--data", "digits", "--hidden", "16",
+                               "--epochs", "2", "--dropout", "0.1", "--quiet", "--no-report", "--out", str(out),
+                               *flags], capture_output=True, text=True)
+
+    done = {name: train("--backend", name, out=tmp_path / name) for name in ("numpy", "torch")}
+    summaries = {}
+    for name, run in done.items():
+        assert run.returncode == 0, run.stderr
+        summaries[name] = json.loads((tmp_path / name / "summary.json").read_text())
+        assert summaries[name]["backend"] == name
+    assert summaries["torch"]["test_accuracy"] == summaries["numpy"]["test_accuracy"] > 0.2   # chance: 0.1
+    bad = train("--backend", "numpy", "--device", "cuda", out=tmp_path / "bad")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "mlplab train: error: device 'cuda' is not usable with backend 'numpy': it runs on the CPU only"]
+    assert not (tmp_path / "bad").exists()

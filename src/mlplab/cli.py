@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.atomic import write_text_atomic
+from mlplab import backend
 from mlplab.backend import to_numpy
 from mlplab.cli_parser import build_parser
 from mlplab.compare import compare_runs
@@ -57,8 +58,9 @@ def config_from_args(args: argparse.Namespace, command: str) -> RunConfig:
 
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args, "train")
-    summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None,
-                        overwrite=args.overwrite, threads=args.threads)
+    with backend.use(args.backend, args.device):
+        summary = train_run(config, resume=bool(args.resume), progress=False if args.quiet else None,
+                            overwrite=args.overwrite, threads=args.threads)
     print(f"test accuracy {summary['test_accuracy']:.4f}  test loss {summary['test_loss']:.4f}  "
           f"epochs {summary['epochs']}  train time {summary['train_seconds']:.1f}s  -> {config.out}")
     return 0

@@ -12,9 +12,11 @@ from typing import Any, NoReturn
 
 import mlplab
 from mlplab.config import GROUPS, Key, keys, valid_values
+from mlplab.backend import NAMES as BACKENDS
 from mlplab.threads import parse_threads
 
 TRAIN_USAGE = ("mlplab train [-h] [--config NAME_OR_FILE] [--resume RUN_DIR] [--overwrite] [--quiet] [--threads N] "
+               "[--backend NAME] [--device DEV] "
                "[--KEY VALUE ...]")
 
 
@@ -141,6 +143,11 @@ def build_parser() -> Parser:
     train.add_argument("--threads", type=_threads, metavar="N", help="BLAS threads for this run (default: the "
                        "cores shared evenly with the other mlplab runs running now, unless OPENBLAS_NUM_THREADS "
                        "or OMP_NUM_THREADS is set; see mlplab.threads)")
+    train.add_argument("--backend", choices=BACKENDS, default="numpy", help="the array library the run computes "
+                       "with (numpy: the C kernels; torch, cupy: a GPU with --device cuda; array_api_strict: the "
+                       "standard alone, slow, for checking); the model file is the same plain .npz on every backend")
+    train.add_argument("--device", metavar="DEV", help="where the backend's arrays live: cuda, cuda:1, cpu "
+                       "(default: the backend's own default)")
     add_config_flags(train)
 
     evaluate = commands.add_parser("evaluate", help="test loss and accuracy of a finished run")

@@ -102,7 +102,7 @@ class Probe:
 def probe(net: Sequential, x: Any, y: Any, loss: str | Callable = "softmax_cross_entropy") -> Probe:
     """Forward and backward over ``(x, y)``: batch norm on batch statistics, dropout off, no state changed."""
     loss_fn = loss if callable(loss) else LOSSES[loss]
-    saved = {name: buffer.copy() for name, buffer in net.buffers.items()}
+    saved = {name: B.to_numpy(buffer).copy() for name, buffer in net.buffers.items()}
     inputs, outputs = [], []
     h = net.check_input(x)
     try:
@@ -112,7 +112,7 @@ def probe(net: Sequential, x: Any, y: Any, loss: str | Callable = "softmax_cross
             outputs.append(h)
     finally:
         for name, value in saved.items():       # the running statistics are not the probe's business
-            net.buffers[name][...] = value
+            net.buffers[name][...] = B.asarray(value)
     value, dy = loss_fn(h, y)
     output_grads: list[Any] = [None] * len(net.layers)
     weight_grads = {}
@@ -121,7 +121,7 @@ def probe(net: Sequential, x: Any, y: Any, loss: str | Callable = "softmax_cross
         output_grads[i] = dy
         dy = layer.backward(dy)
         if "W" in layer.grads:
-            weight_grads[i] = layer.grads["W"].copy()
+            weight_grads[i] = B.to_numpy(layer.grads["W"]).copy()
     return Probe(float(value), inputs, outputs, output_grads, weight_grads)
 
 
@@ -169,7 +169,7 @@ def shared_edges(arrays: list[Any], fixed: tuple[float, float] | None = None, sy
     if fixed is not None:
         lo, hi = fixed
     else:
-        finite = [np.asarray(B.to_numpy(a)) for a in arrays if a is not None and np.size(a)]
+        finite = [host for host in (np.asarray(B.to_numpy(a)) for a in arrays if a is not None) if host.size]
         lo = min((float(a.min()) for a in finite), default=-1.0)
         hi = max((float(a.max()) for a in finite), default=1.0)
         if symmetric:
@@ -272,7 +272,7 @@ class DiagnosticsRecorder(Callback):
 
     def on_batch_begin(self, trainer: Any, step: int) -> None:
         if self._measures(trainer, step):
-            self._before = {i: trainer.net.layers[i].params["W"].copy() for i in self.weight_layers}
+            self._before = {i: B.xp.asarray(trainer.net.layers[i].params["W"], copy=True) for i in self.weight_layers}
 
     def on_batch_end(self, trainer: Any, step: int, loss: float) -> None:
         if self._before is None:

@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import TqdmWarning, tqdm
 
 import mlplab
+from mlplab import backend
 from mlplab.config import RunConfig, dumps_toml
 from mlplab.data import Dataset, Preprocessor, load_dataset, stratified_split
 from mlplab.diagnostics import DiagnosticsRecorder, parse_spec
@@ -223,16 +224,24 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
                "train_seconds": trainer.train_seconds, "wall_seconds": time.perf_counter() - started,
                "stopped_early": trainer.stopped_early, "steps": trainer.step, "data": data.dataset.name,
                "n_train": int(data.X_train.shape[0]), "n_test": int(data.test[0].shape[0]),
-               "mlplab_version": mlplab.__version__, "network": description, "init": resolved_init(config)}
+               "mlplab_version": mlplab.__version__, "network": description, "init": resolved_init(config),
+               "backend": backend.current().describe()}
     if data.val is not None and trainer.history:
         summary["val_accuracy"] = trainer.history[-1].get("val_accuracy")
     if pretrain_summary is not None:
         summary["pretrain"] = pretrain_summary
-    summary["findings"] = [f.record() for f in diagnose_run(out, summary)]     # read from the files just written
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    if config["report"]:
-        write_report(out)
+    analyse_run(out, summary, config)
     return summary
+
+
+def analyse_run(out: Path, summary: dict[str, Any], config: RunConfig) -> None:
+    """The findings, ``summary.json`` and the report, read from the run's files just written: on the
+    host (NumPy), whatever backend trained, since the files are plain arrays and the analysis is small."""
+    with backend.use("numpy"):
+        summary["findings"] = [f.record() for f in diagnose_run(out, summary)]
+        write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+        if config["report"]:
+            write_report(out)
 
 
 def fit_batch(config: RunConfig | dict[str, Any], n_train: int) -> RunConfig:
@@ -255,10 +264,7 @@ def record_divergence(out: Path, err: TrainingDiverged, config: RunConfig) -> No
     """Say in ``summary.json`` (and the report) where the loss blew up; the checkpoint is untouched."""
     summary = {"diverged": {"epoch": err.epoch, "step": err.step, "lr": err.lr, "loss": str(err.loss),
                             "message": str(err)}, "mlplab_version": mlplab.__version__}
-    summary["findings"] = [f.record() for f in diagnose_run(out, summary)]
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    if config["report"]:
-        write_report(out)
+    analyse_run(out, summary, config)
 
 
 def pretrain_phase(config: RunConfig, net: Sequential, X: np.ndarray, out: Path,
