@@ -19,11 +19,8 @@ class Layer(ABC):
     ``buffers`` hold state that is not trained (BatchNorm's running statistics).
     ``weight_names`` lists the params that DD2424 lecture 4's L2 term ``lambda ||W||^2`` covers.
 
-    ``sinkable`` lists the params whose gradient the layer can accumulate into a buffer it is
-    handed instead: ``grad_sinks[name] = (buffer, alpha, beta)`` makes the next backward write
-    ``buffer <- alpha dJ/dparam + beta buffer`` and leave ``grads[name]`` alone.  The trainer
-    uses it for momentum SGD (the buffer is the velocity; see :mod:`mlplab.blas`) and
-    unbinds it after each step.
+    All array math goes through the active backend's ops (``backend.ops()``): a layer never asks
+    which implementation runs.
     """
 
     # -- capabilities, read by the network, the trainer, diagnostics and export (never hasattr) --
@@ -39,14 +36,12 @@ class Layer(ABC):
     """True for layers with ``in_features`` and ``out_features`` (they set the network's widths)."""
     onnx_op: str | None = None
     """The ONNX operator that computes this layer at inference, where one operator does."""
-    sinkable: tuple[str, ...] = ()
 
     def __init__(self, dtype: Any = None) -> None:
         self.dtype = B.resolve_dtype(dtype)
         self.params: dict[str, Any] = {}
         self.grads: dict[str, Any] = {}
         self.buffers: dict[str, Any] = {}
-        self.grad_sinks: dict[str, tuple[Any, float, float]] = {}
 
     def _add_param(self, name: str, value: Any) -> Any:
         self.params[name] = value
