@@ -8,6 +8,7 @@ files, how they are written and read back: ``load_run``, ``prepare_output``, ...
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import shutil
@@ -37,7 +38,7 @@ from mlplab.runlock import RunLock
 from mlplab.tensorboard import TensorBoardWriter, require   # tensorboardX itself loads when it is asked for
 from mlplab.threads import CoreShare
 # the run directory's names are re-exported (__all__): `from mlplab.run import load_run` keeps working
-from mlplab.rundir import (CHECKPOINT, RUN_FILES, RunDirectoryWriter, load_run, prepare_output, remove_run_files,
+from mlplab.rundir import (CHECKPOINT, PRETRAIN_CHECKPOINT, RUN_FILES, RunDirectoryWriter, load_run, prepare_output, remove_run_files,
                            remove_stale_temporaries, write_csv)
 from mlplab.builders import LSUV_BATCH, build_network, build_optimizer, describe_run, resolved_init
 from mlplab.lr_plan import build_schedule, resume_schedule
@@ -195,8 +196,11 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
         frozen: list[int] = []
         pretrain_summary = None
         if config["pretrain"] != "none":
-            if not resume:                   # a resumed run's weights come from its checkpoint
-                pretrain_summary = pretrain_phase(config, net, transform(data.X_train), out, progress)
+            # a run stopped during pre-training resumes it; later, the weights come from the checkpoint
+            stopped_in_pretraining = resume and (out / PRETRAIN_CHECKPOINT).is_file() and not (out / CHECKPOINT).is_file()
+            if not resume or stopped_in_pretraining:
+                pretrain_summary = pretrain_phase(config, net, transform(data.X_train), out, progress,
+                                                  resume=stopped_in_pretraining)
             if config["freeze_pretrained"]:
                 frozen = [i for block in hidden_blocks(net) for i in block]
         trainer = Trainer(net, optimizer, batch_size=config["batch_size"], epochs=config["epochs"],
@@ -268,16 +272,22 @@ def record_divergence(out: Path, err: TrainingDiverged, config: RunConfig) -> No
 
 
 def pretrain_phase(config: RunConfig, net: Sequential, X: np.ndarray, out: Path,
-                   progress: bool | None) -> dict[str, Any]:
+                   progress: bool | None, resume: bool = False) -> dict[str, Any]:
     """Greedy pre-training as ``config`` says; writes ``pretrain.csv`` (block, layers, epoch,
-    reconstruction error) row by row and returns a summary."""
+    reconstruction error) row by row and returns a summary.  Its progress is saved to
+    ``PRETRAIN_CHECKPOINT`` after every epoch and on Ctrl-C; ``resume`` continues from there."""
     notebook = in_notebook()                    # as the progress bar: shown in a kernel too, on stdout there
     show = (sys.stderr.isatty() or notebook) if progress is None else progress
     stream = sys.stdout if notebook else sys.stderr
     path = out / "pretrain.csv"
     rows: list[dict[str, Any]] = []
+    if resume and path.is_file():           # the epochs done before the stop
+        with open(path, newline="") as f:
+            rows = [{"block": int(r["block"]), "epoch": int(r["epoch"]),
+                     "reconstruction_error": float(r["reconstruction_error"])} for r in csv.DictReader(f)]
 
     def on_epoch(block: int, epoch: int, error: float) -> None:
+        rows[:] = [r for r in rows if (r["block"], r["epoch"]) != (block, epoch)]    # an epoch redone once
         rows.append({"block": block, "epoch": epoch, "reconstruction_error": error})
         write_csv(path, rows)
         if show:
@@ -288,7 +298,9 @@ def pretrain_phase(config: RunConfig, net: Sequential, X: np.ndarray, out: Path,
     reports = pretrain(net, X, config["pretrain"], epochs=config["pretrain_epochs"], lr=config["pretrain_lr"],
                        optimizer=config["pretrain_optimizer"], batch_size=config["batch_size"],
                        tied=config["pretrain_tied"], corruption=config["pretrain_corruption"],
-                       noise=config["pretrain_noise"], cd_k=config["cd_k"], seed=config["seed"], on_epoch=on_epoch)
+                       noise=config["pretrain_noise"], cd_k=config["cd_k"], seed=config["seed"], on_epoch=on_epoch,
+                       checkpoint_path=out / PRETRAIN_CHECKPOINT,
+                       resume_from=out / PRETRAIN_CHECKPOINT if resume else None)
     return {"method": config["pretrain"], "seconds": time.perf_counter() - started,
             "blocks": [{"layers": r.layers, "objective": r.loss, "first_error": r.errors[0],
                         "last_error": r.errors[-1]} for r in reports]}

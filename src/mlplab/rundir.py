@@ -27,6 +27,7 @@ from mlplab.runlock import LOCK_FILE, RunInUse, RunLock
 from mlplab.train import METRIC_KEYS, Callback, Trainer
 
 CHECKPOINT = Path("checkpoints") / "last.npz"
+PRETRAIN_CHECKPOINT = Path("checkpoints") / "pretrain.npz"     # greedy pre-training's progress, until it ends
 
 # What a run writes into its folder: `--overwrite` removes exactly these, and leaves anything else.
 RUN_FILES = ("config.toml", "preprocess.npz", "metrics.csv", "pretrain.csv", "checkpoints", "model.npz",
