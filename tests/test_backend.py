@@ -114,6 +114,13 @@ def test_cli_trains_on_the_backend_it_is_given_and_names_a_bad_device(tmp_path):
         summaries[name] = json.loads((tmp_path / name / "summary.json").read_text())
         assert summaries[name]["backend"] == name
     assert summaries["torch"]["test_accuracy"] == summaries["numpy"]["test_accuracy"] > 0.2   # chance: 0.1
+    for name in ("numpy", "torch"):       # a checkpoint written on one backend resumes on it
+        resumed = subprocess.run([sys.executable, "-m", "mlplab.cli", "train", "--resume", str(tmp_path / name),
+                                  "--epochs", "3", "--quiet", "--backend", name], capture_output=True, text=True)
+        assert resumed.returncode == 0, resumed.stderr
+        summaries[name] = json.loads((tmp_path / name / "summary.json").read_text())
+    assert summaries["torch"]["epochs"] == 3 and summaries["torch"]["test_loss"] == pytest.approx(
+        summaries["numpy"]["test_loss"], rel=1e-5)                      # float32: round-off apart at most
     bad = train("--backend", "numpy", "--device", "cuda", out=tmp_path / "bad")
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
