@@ -167,7 +167,7 @@ def test_backward_checks_dy():
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"activation": "swish"}, ValueError, "unknown activation 'swish'; valid: elu, leaky_relu, maxout, prelu, relu, sigmoid, softsign"),
+    ({"activation": "swish"}, ValueError, "unknown activation 'swish'; valid: elu, leaky_relu, maxout, prelu, relu, selu, sigmoid, softsign"),
     ({"hidden": [10, 0]}, ValueError, r"hidden\[1\] must be a positive integer, got 0"),
     ({"hidden": [-3]}, ValueError, r"hidden\[0\] must be a positive integer, got -3"),
     ({"n_in": 0}, ValueError, "n_in must be a positive integer, got 0"),

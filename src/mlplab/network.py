@@ -13,8 +13,8 @@ import numpy as np
 from mlplab import backend as B
 from mlplab.atomic import write_npz_atomic
 from mlplab.init import InitSpec
-from mlplab.layers import (ELU, LAYER_TYPES, BatchNorm, Dense, Dropout, Layer, LeakyReLU, Maxout, PReLU, ReLU, Softsign,
-                           Sigmoid, Tanh)
+from mlplab.layers import (ELU, LAYER_TYPES, SELU, AlphaDropout, BatchNorm, Dense, Dropout, LayerNorm, Layer, LeakyReLU,
+                           Maxout, PReLU, ReLU, Sigmoid, Softsign, Tanh, WeightNormDense)
 from mlplab.losses import softmax
 from mlplab.validation import check_choice, check_float_array, check_number, check_positive_int, first_non_finite
 
@@ -152,7 +152,7 @@ class Sequential:
 
 
 ACTIVATIONS: dict[str, type[Layer]] = {"sigmoid": Sigmoid, "tanh": Tanh, "softsign": Softsign, "relu": ReLU, "leaky_relu": LeakyReLU,
-                                       "prelu": PReLU, "elu": ELU, "maxout": Maxout}
+                                       "prelu": PReLU, "elu": ELU, "maxout": Maxout, "selu": SELU}
 _RELU_LIKE = {"relu", "leaky_relu", "prelu", "elu"}
 
 
@@ -160,21 +160,27 @@ def default_init(activation: str) -> str:
     """He for the rectifier family, Glorot for the saturating units (CS7015 lecture 9, module 9.4), and
     LeCun's 1/fan_in for maxout: He's factor 2 makes up for the half of a ReLU's inputs it zeroes,
     but a maxout unit zeroes nothing (the max of two N(0, v) pieces has mean square v), so He's
-    init doubles the signal's mean square at every layer (it diverged deep maxout nets)."""
-    if activation == "maxout":
-        return "lecun_normal"
+    init doubles the signal's mean square at every layer (it diverged deep maxout nets).  SELU takes
+    LeCun's too: its self-normalising fixed point (mean 0, variance 1) assumes weights of variance 1/fan_in."""
+    if activation in ("maxout", "selu"):      # SELU's fixed point assumes weights of variance 1/fan_in
+        return "lecun_normal"                # (Klambauer et al. 2017)
     return "he_normal" if activation in _RELU_LIKE else "xavier_normal"
 
 
 def mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str = "relu", init: InitSpec | None = None,
-        batchnorm: bool = False, dropout: float = 0.0, seed: int | np.random.Generator | None = 0,
+        batchnorm: bool | None = None, dropout: float = 0.0, seed: int | np.random.Generator | None = 0,
         dtype: Any = "float32", bias_init: InitSpec = 0.0, maxout_pieces: int = 2, prelu_per_unit: bool = False,
-        bn_momentum: float = 0.1) -> Sequential:
+        bn_momentum: float = 0.1, norm: str | None = None) -> Sequential:
     """A fully-connected network ``n_in -> hidden... -> n_out`` (logits out, no softmax).
 
     Each hidden block is ``Dense -> [BatchNorm] -> activation -> [Dropout]``: batch norm
     after the affine map and before the non-linearity, as DD2424 lecture 4 places it.
+    ``norm``: ``"batch"`` (``batchnorm=True`` is another spelling of it), ``"layer"`` (a ``LayerNorm``
+    where batch norm would sit), ``"weight"`` (each hidden ``Dense`` becomes a ``WeightNormDense``;
+    the output layer stays plain) or ``None``/``"none"``.
     ``activation="maxout"`` makes each hidden block one ``Maxout`` (it is its own affine map).
+    ``activation="selu"`` defaults to LeCun-normal init, and its dropout is ``AlphaDropout``
+    (plain dropout's zeros would break SELU's mean-0, variance-1 fixed point).
     ``init=None`` picks ``he_normal`` for rectifiers, ``xavier_normal`` for sigmoid/tanh and
     ``lecun_normal`` for maxout (:func:`default_init`).
     ``bias_init``: CS7015 lecture 9 (module 9.3) advises a small positive bias (0.01) for ReLU units.
@@ -187,30 +193,53 @@ def mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str = "relu", 
     activation = check_choice("activation", activation, ACTIVATIONS)
     dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
     dtype = B.resolve_dtype(dtype).name
+    norm = _resolve_norm(norm, batchnorm)
+    if norm == "weight" and activation == "maxout":
+        raise ValueError("norm 'weight' reparameterises Dense layers and activation 'maxout' has none: "
+                         "choose another norm or activation")
     init = default_init(activation) if init is None else init
     rng = B.make_rng(seed)
+    affine = WeightNormDense if norm == "weight" else Dense
+    normalise = {"batch": lambda size: BatchNorm(size, momentum=bn_momentum, dtype=dtype),
+                 "layer": lambda size: LayerNorm(size, dtype=dtype)}.get(norm)
+    drop = AlphaDropout if activation == "selu" else Dropout
     layers: list[Layer] = []
     width = n_in
     for size in hidden:
         if activation == "maxout":
             layers.append(Maxout(width, size, pieces=maxout_pieces, init=init, bias_init=bias_init, rng=rng,
                                  dtype=dtype))
-            if batchnorm:
-                layers.append(BatchNorm(size, momentum=bn_momentum, dtype=dtype))
+            if normalise:
+                layers.append(normalise(size))
         else:
-            layers.append(Dense(width, size, init=init, bias_init=bias_init, rng=rng, dtype=dtype))
-            if batchnorm:
-                layers.append(BatchNorm(size, momentum=bn_momentum, dtype=dtype))
+            layers.append(affine(width, size, init=init, bias_init=bias_init, rng=rng, dtype=dtype))
+            if normalise:
+                layers.append(normalise(size))
             if activation == "prelu":
                 layers.append(PReLU(size if prelu_per_unit else 1, dtype=dtype))
             else:
                 layers.append(ACTIVATIONS[activation](dtype=dtype))
         if dropout > 0:
-            layers.append(Dropout(dropout, rng=rng, dtype=dtype))
+            layers.append(drop(dropout, rng=rng, dtype=dtype))
         width = size
     layers.append(Dense(width, n_out, init=init if activation != "maxout" else "xavier_normal",
                         bias_init=0.0, rng=rng, dtype=dtype))
     return Sequential(layers)
+
+
+NORM_NAMES = ("none", "batch", "layer", "weight")
+
+
+def _resolve_norm(norm: str | None, batchnorm: bool | None) -> str:
+    """``norm`` with ``batchnorm`` read as the older spelling of ``norm="batch"`` (or of none)."""
+    if batchnorm is not None and not isinstance(batchnorm, (bool, np.bool_)):
+        raise TypeError(f"batchnorm must be True or False, got {batchnorm!r}")
+    if norm is None:
+        return "batch" if batchnorm else "none"
+    norm = check_choice("norm", norm, NORM_NAMES)
+    if batchnorm is not None and bool(batchnorm) != (norm == "batch"):
+        raise ValueError(f"batchnorm={batchnorm!r} and norm={norm!r} disagree: give one of them")
+    return norm
 
 
 # -- save / load --------------------------------------------------------------------------
@@ -283,7 +312,7 @@ def net_from_arrays(arrays: dict[str, np.ndarray], path: str = "<arrays>") -> Se
         if not isinstance(config, dict):
             raise ValueError(f"path {path!r}: layer {i} ({kind}) has a config that is not an object: {config!r}")
         config = dict(config)
-        if kind in ("Dense", "Maxout"):
+        if kind in ("Dense", "Maxout", "WeightNormDense"):
             config["init"] = "zeros"   # the stored weights replace whatever init draws
         try:
             layers.append(LAYER_TYPES[kind](**config))

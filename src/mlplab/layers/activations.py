@@ -159,3 +159,29 @@ class ELU(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"alpha": self.alpha, **super().config()}
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+"""Klambauer et al. 2017's alpha_01 (their eq. 14), to full double precision (torch uses the same)."""
+SELU_SCALE = 1.0507009873554804934193349852946
+"""Klambauer et al. 2017's lambda_01: with SELU_ALPHA, the mean 0, variance 1 fixed point."""
+
+
+class SELU(Layer):
+    """Scaled exponential linear unit (Klambauer et al. 2017): ``h = lambda s`` for ``s > 0``,
+    ``lambda alpha (exp(s) - 1)`` otherwise; backward multiplies by ``lambda`` or ``h + lambda alpha``.
+
+    ``lambda`` and ``alpha`` are chosen so that, for inputs with mean 0 and variance 1 through
+    LeCun-normal weights, the activations keep mean 0 and variance 1 layer after layer (the
+    "self-normalising" fixed point).
+    """
+
+    onnx_op = "Selu"
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        self._y, self._positive = B.ops().selu(x, SELU_SCALE, SELU_ALPHA)
+        return self._y
+
+    def backward(self, dy: Any) -> Any:
+        self._check_backward(dy, self._y.shape)
+        return B.ops().backprop_selu(dy, self._y, self._positive, SELU_SCALE, SELU_ALPHA)

@@ -1,4 +1,4 @@
-"""Inverted dropout (Srivastava et al. 2014)."""
+"""Inverted dropout (Srivastava et al. 2014), and alpha dropout for SELU networks (Klambauer et al. 2017)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
+from mlplab.layers.activations import SELU_ALPHA, SELU_SCALE
 from mlplab.layers.base import Layer
 from mlplab.validation import check_number
 
@@ -44,6 +45,51 @@ class Dropout(Layer):
             return dy
         self._check_backward(dy, self._keep.shape)
         return dy * self._keep
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p, **super().config()}
+
+
+class AlphaDropout(Layer):
+    """Alpha dropout (Klambauer et al. 2017), with ``torch.nn.AlphaDropout``'s semantics: a dropped
+    unit is set to SELU's negative saturation ``alpha' = -lambda alpha`` rather than 0, then an
+    affine map ``a (.) + b`` restores mean 0 and variance 1 for inputs that had them::
+
+        y = a (x m + alpha' (1 - m)) + b,   m_ij ~ Bernoulli(1 - p)
+        a = ((1 - p) (1 + p alpha'^2))^(-1/2),   b = -a p alpha'
+
+    Test: ``y = x``.  Backward: ``dJ/dx = dJ/dy a m``.  The mask comes from the layer's own seeded
+    generator on the host as :class:`Dropout`'s does; ``a`` and ``b`` use the rate actually realised
+    (``p`` to the nearest 1/65536), so the moments are restored exactly.
+    """
+
+    stochastic = True
+    onnx_op = None        # the identity at inference
+
+    def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None, dtype: Any = None) -> None:
+        super().__init__(dtype)
+        self.p = check_number("p", p, low=0.0, high=1.0, high_open=True)
+        self.rng = B.make_rng(rng)
+        self._threshold = min(round(self.p * 65536), 65535)     # drop when bits < threshold
+        rate = self._threshold / 65536
+        self._dropped = -SELU_SCALE * SELU_ALPHA
+        self._a = ((1.0 - rate) * (1.0 + rate * self._dropped ** 2)) ** -0.5
+        self._b = -self._a * rate * self._dropped
+        self._scale: Any = None
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        if not train or self._threshold == 0:
+            self._scale = None
+            return x
+        self._scale, shift = B.ops().alpha_dropout_mask(self.rng, tuple(x.shape), self._threshold, self._a,
+                                                        self._dropped, self._b, self.dtype)
+        return x * self._scale + shift
+
+    def backward(self, dy: Any) -> Any:
+        if self._scale is None:
+            return dy
+        self._check_backward(dy, self._scale.shape)
+        return dy * self._scale
 
     def config(self) -> dict[str, Any]:
         return {"p": self.p, **super().config()}

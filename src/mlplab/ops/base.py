@@ -225,3 +225,53 @@ class Ops:
     def axpy(self, alpha: float, x: Any, y: Any) -> None:
         """``y <- alpha x + y`` in place."""
         y += alpha * x
+
+    # -- issue 19: layer norm, weight norm, SELU, alpha dropout ----------------------------
+    def layernorm(self, x: Any, gamma: Any, beta: Any, eps: float) -> tuple[Any, Any, Any]:
+        """Each row normalised over its features (biased variance): returns ``y, x_hat, inv_std``
+        with ``inv_std`` of shape ``(n, 1)``."""
+        xp = self.xp
+        centred = x - xp.mean(x, axis=-1, keepdims=True)
+        inv_std = 1.0 / xp.sqrt(xp.mean(centred * centred, axis=-1, keepdims=True) + eps)
+        x_hat = centred * inv_std
+        return x_hat * gamma + beta, x_hat, inv_std
+
+    def backprop_layernorm(self, dy: Any, x_hat: Any, gamma: Any, inv_std: Any, dgamma: Any, dbeta: Any) -> Any:
+        """Fills ``dgamma = sum_i dy_i x_hat_i``, ``dbeta = sum_i dy_i``; returns, per row with
+        ``G = dy gamma``, ``inv_std (G - mean(G) - x_hat mean(G x_hat))`` (the means over features)."""
+        xp = self.xp
+        dgamma[...] = xp.sum(dy * x_hat, axis=0)
+        dbeta[...] = xp.sum(dy, axis=0)
+        G = dy * gamma
+        return inv_std * (G - xp.mean(G, axis=-1, keepdims=True)
+                          - x_hat * xp.mean(G * x_hat, axis=-1, keepdims=True))
+
+    def weight_norm(self, g: Any, v: Any) -> tuple[Any, Any]:
+        """``W = g v / ||v||`` row by row; returns ``W`` and the row norms ``||v||`` of shape ``(out,)``."""
+        xp = self.xp
+        norm = xp.sqrt(xp.sum(v * v, axis=1))
+        return v * xp.reshape(g / norm, (-1, 1)), norm
+
+    def backprop_weight_norm(self, dW: Any, g: Any, v: Any, norm: Any, dg: Any, dv: Any) -> None:
+        """From ``dW = dJ/dW``: ``dg = (dW . v) / ||v||`` per row and
+        ``dv = g / ||v|| (dW - dg v / ||v||)`` (the part of ``dW`` orthogonal to ``v``, scaled)."""
+        xp = self.xp
+        dg[...] = xp.sum(dW * v, axis=1) / norm
+        dv[...] = xp.reshape(g / norm, (-1, 1)) * (dW - xp.reshape(dg / norm, (-1, 1)) * v)
+
+    def selu(self, x: Any, scale: float, alpha: float) -> tuple[Any, Any]:
+        """``scale x`` where positive, ``scale alpha (exp(x) - 1)`` elsewhere; also the mask ``x > 0``."""
+        y, positive = self.elu(x, alpha)
+        return scale * y, positive
+
+    def backprop_selu(self, dy: Any, y: Any, positive: Any, scale: float, alpha: float) -> Any:
+        """``dy scale`` where positive, ``dy (y + scale alpha)`` elsewhere (from the output ``y``)."""
+        return self.xp.where(positive, scale * dy, dy * (y + scale * alpha))
+
+    def alpha_dropout_mask(self, rng: np.random.Generator, shape: tuple[int, ...], threshold: int, a: Any,
+                           dropped: Any, b: Any, dtype: Any) -> tuple[Any, Any]:
+        """The affine map alpha dropout applies, ``y = x scale + shift``: ``scale = a m`` and
+        ``shift = a dropped (1 - m) + b`` for the keep mask ``m`` drawn as :meth:`dropout_mask` draws it."""
+        keep = self.dropout_mask(rng, shape, threshold, 1.0, dtype)
+        scale = a * keep
+        return scale, (a * dropped) * (1.0 - keep) + b
