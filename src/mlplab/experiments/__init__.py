@@ -16,7 +16,8 @@ from mlplab.validation import check_choice
 
 MODULES = {"init-activations": "init_activations", "symmetry": "symmetry", "activations": "activations",
            "dead-relu": "dead_relu", "batchnorm": "batchnorm", "hidden-units": "hidden_units",
-           "pretraining": "pretraining", "depth-init": "depth_init"}
+           "pretraining": "pretraining", "depth-init": "depth_init",
+           "perceptron": "perceptron"}
 
 
 def experiment(name: str) -> ModuleType:
