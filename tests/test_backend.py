@@ -126,3 +126,17 @@ def test_cli_trains_on_the_backend_it_is_given_and_names_a_bad_device(tmp_path):
     assert bad.stderr.strip().splitlines() == [
         "mlplab train: error: device 'cuda' is not usable with backend 'numpy': it runs on the CPU only"]
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_plain_use_holds_in_a_new_thread_and_a_fresh_context():
+    """Some Jupyter kernels run each cell in a fresh context: a plain ``use`` must still hold there."""
+    import contextvars
+    import threading
+    seen = []
+    with B.use("numpy"):                          # restores NumPy however the test ends
+        B.use("array_api_strict")
+        contextvars.Context().run(lambda: seen.append(B.current().name))
+        worker = threading.Thread(target=lambda: seen.append(B.current().name))
+        worker.start()
+        worker.join()
+    assert seen == ["array_api_strict", "array_api_strict"] and B.current().name == "numpy"

@@ -2,9 +2,8 @@
 
 All array math in mlplab goes through the active backend: ``backend.xp`` is its array
 namespace (the array API standard, through array-api-compat) and ``backend.ops()`` its
-:class:`mlplab.ops.Ops`, which picks the fastest implementation of each primitive.  The backend
-is a context, not a global one module sets for all: ``use(name, device)`` sets it for the current
-thread or task and also works as a context manager that restores the previous one::
+:class:`mlplab.ops.Ops`, which picks the fastest implementation of each primitive.  ``use(name, device)``
+sets it (for the process, and for the current context, which a ``with`` block restores on leaving)::
 
     with mlplab.backend.use("torch", device="cuda"):
         net = ml.mlp(784, [1000], 10)          # params are torch tensors on the GPU
@@ -97,33 +96,41 @@ def make_backend(name: str, device: Any = None) -> Backend:
     return Backend(name, xp, device, ops_for(name, xp, device))
 
 
+# Two layers: the process-wide default (what a plain ``use`` call sets, so that it holds in a new
+# thread and in the next notebook cell, which some Jupyter kernels run in a fresh context), and the
+# context's own choice inside a ``with`` block (so concurrent tasks can each hold their own).
 _CURRENT: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("mlplab_backend", default=None)
-_NUMPY: Backend | None = None
+_DEFAULT: Backend | None = None
 
 
 def current() -> Backend:
-    """The active backend (NumPy unless ``use`` chose another)."""
+    """The active backend: the enclosing ``with use(...)``'s, else the last ``use``'s, else NumPy."""
     backend = _CURRENT.get()
-    if backend is None:
-        global _NUMPY
-        if _NUMPY is None:
-            _NUMPY = make_backend("numpy")
-        backend = _NUMPY
-    return backend
+    if backend is not None:
+        return backend
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = make_backend("numpy")
+    return _DEFAULT
 
 
 class _Selection:
     """What ``use`` returns: the choice is made already; ``with`` undoes it on leaving."""
 
     def __init__(self, backend: Backend) -> None:
+        global _DEFAULT
         self.backend = backend
+        self._previous_default = _DEFAULT
+        _DEFAULT = backend
         self._token = _CURRENT.set(backend)
 
     def __enter__(self) -> Backend:
         return self.backend
 
     def __exit__(self, *exc: Any) -> None:
+        global _DEFAULT
         _CURRENT.reset(self._token)
+        _DEFAULT = self._previous_default
 
 
 def use(name: str = "numpy", device: Any = None) -> _Selection:
