@@ -133,35 +133,95 @@ class Adam(Optimizer):
         p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
     ``decoupled=True`` gives AdamW: ``p <- p (1 - lr wd)`` instead of adding ``wd p`` to ``g``.
+    ``amsgrad=True`` (Reddi et al. 2018) divides by ``v_max <- max(v_max, v)``, the largest second
+    moment so far, in place of ``v``, so a coordinate's step size never grows back (slot ``v_max``).
     """
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled: bool = False, max_grad_norm: float | None = None) -> None:
+                 weight_decay: float = 0.0, decoupled: bool = False, max_grad_norm: float | None = None,
+                 amsgrad: bool = False) -> None:
         super().__init__(lr, 0.0 if decoupled else weight_decay, max_grad_norm)
         self.beta1 = check_number("beta1", beta1, low=0.0, high=1.0, high_open=True)
         self.beta2 = check_number("beta2", beta2, low=0.0, high=1.0, high_open=True)
         self.eps = check_number("eps", eps, low=0.0)
         self.decoupled_weight_decay = check_number("weight_decay", weight_decay, low=0.0) if decoupled else 0.0
+        self.amsgrad = bool(amsgrad)
 
     def _update(self, p, g, state):
         B.ops().adam(p, g, state, lr=self.lr, beta1=self.beta1, beta2=self.beta2, eps=self.eps, step=self.steps,
-                     weight_decay=self.weight_decay, decoupled_weight_decay=self.decoupled_weight_decay)
+                     weight_decay=self.weight_decay, decoupled_weight_decay=self.decoupled_weight_decay,
+                     amsgrad=self.amsgrad)
+
+    def load_state_arrays(self, arrays: dict[str, Any], steps: int) -> None:
+        """As the base class; slots of AMSGrad's running maximum and the flag must agree, since a
+        missing ``v_max`` would restart at 0 and silently change the steps that follow."""
+        has_max = any(key.endswith("|v_max") for key in arrays)
+        if steps and arrays and has_max != self.amsgrad:
+            raise ValueError(f"the saved state is {type(self).__name__}'s with amsgrad={has_max}, not "
+                             f"amsgrad={self.amsgrad}")
+        super().load_state_arrays(arrays, steps)
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019), PyTorch's ``AdamW``."""
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.01, max_grad_norm: float | None = None) -> None:
-        super().__init__(lr, beta1, beta2, eps, weight_decay, decoupled=True, max_grad_norm=max_grad_norm)
+                 weight_decay: float = 0.01, max_grad_norm: float | None = None, amsgrad: bool = False) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay, decoupled=True, max_grad_norm=max_grad_norm,
+                         amsgrad=amsgrad)
+
+
+class NAdam(Optimizer):
+    """Adam with Nesterov momentum (Dozat 2016), PyTorch's ``NAdam``: the momentum coefficient warms
+    up as ``mu_t = b1 (1 - 0.96^(t psi) / 2)`` (``psi = momentum_decay``), and with
+    ``P_t = mu_1 mu_2 ... mu_t`` (PyTorch's ``mu_product``) and ``d = sqrt(v / (1 - b2^t)) + eps``::
+
+        m <- b1 m + (1 - b1) g        v <- b2 v + (1 - b2) g^2
+        p <- p - lr (1 - mu_t) / (1 - P_t) g / d - lr mu_{t+1} / (1 - P_t mu_{t+1}) m / d
+
+    ``P_t`` is a function of the step count alone, so it is kept here (not per parameter) and
+    recomputed, product by product as it was built, when a checkpoint's state is loaded.  It is a
+    float64 Python float: PyTorch keeps it in its default dtype, float32 unless
+    ``torch.set_default_dtype(torch.float64)``, which is what the comparison test sets.
+    """
+
+    def __init__(self, lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 momentum_decay: float = 0.004, weight_decay: float = 0.0,
+                 max_grad_norm: float | None = None) -> None:
+        super().__init__(lr, weight_decay, max_grad_norm)
+        self.beta1 = check_number("beta1", beta1, low=0.0, high=1.0, high_open=True)
+        self.beta2 = check_number("beta2", beta2, low=0.0, high=1.0, high_open=True)
+        self.eps = check_number("eps", eps, low=0.0)
+        self.momentum_decay = check_number("momentum_decay", momentum_decay, low=0.0)
+        self.mu_product = 1.0
+
+    def mu(self, t: int) -> float:
+        """The momentum coefficient of step ``t`` (1-based), PyTorch's expression to the last rounding."""
+        return self.beta1 * (1.0 - 0.5 * (0.96 ** (float(t) * self.momentum_decay)))
+
+    def begin_step(self) -> None:
+        super().begin_step()
+        self.mu_product *= self.mu(self.steps)
+
+    def load_state_arrays(self, arrays: dict[str, Any], steps: int) -> None:
+        super().load_state_arrays(arrays, steps)
+        self.mu_product = 1.0
+        for t in range(1, steps + 1):       # the same products in the same order: a resume is bit-identical
+            self.mu_product *= self.mu(t)
+
+    def _update(self, p, g, state):
+        B.ops().nadam(p, g, state, lr=self.lr, beta1=self.beta1, beta2=self.beta2, eps=self.eps, step=self.steps,
+                      mu=self.mu(self.steps), mu_next=self.mu(self.steps + 1), mu_product=self.mu_product,
+                      weight_decay=self.weight_decay)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam,
-                                          "adamw": AdamW}
+                                          "adamw": AdamW, "nadam": NAdam}
 
 
 def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
-    """Build an optimizer by name (``sgd``, ``adagrad``, ``rmsprop``, ``adam``, ``adamw``)."""
+    """Build an optimizer by name (a key of :data:`OPTIMIZERS`: ``sgd``, ``adagrad``, ``rmsprop``, ``adam``,
+    ``adamw``, ``nadam``)."""
     return OPTIMIZERS[check_choice("optimizer", name, OPTIMIZERS)](**kwargs)
 
 
@@ -249,5 +309,33 @@ class CyclicLR(Schedule):
         return self.eta_min + rise / self.n_s * (self.eta_max - self.eta_min)
 
 
+class CosineWarmRestarts(Schedule):
+    """SGDR (Loshchilov & Hutter 2017), PyTorch's ``CosineAnnealingWarmRestarts`` stepped once per
+    update: cycle ``i`` lasts ``T_i = T_0 T_mult^i`` updates, and ``t_cur`` updates into it::
+
+        lr_t = min_lr + (lr - min_lr) (1 + cos(pi t_cur / T_i)) / 2
+
+    so the rate falls from ``lr`` towards ``min_lr`` and jumps back to ``lr`` at every restart."""
+
+    def __init__(self, lr: float, T_0: int, T_mult: int = 1, min_lr: float = 0.0) -> None:  # noqa: N803 (torch's)
+        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+        self.T_0 = check_positive_int("T_0", T_0)
+        self.T_mult = check_positive_int("T_mult", T_mult)
+        self.min_lr = check_number("min_lr", min_lr, low=0.0, high=self.lr)
+
+    def position(self, t: int) -> tuple[int, int]:
+        """``(t_cur, T_i)``: where update ``t`` (0-based) falls in its cycle, in exact integers."""
+        if self.T_mult == 1:
+            return t % self.T_0, self.T_0
+        t_cur, T_i = t, self.T_0
+        while t_cur >= T_i:            # as many passes as restarts so far: logarithmic in t
+            t_cur, T_i = t_cur - T_i, T_i * self.T_mult
+        return t_cur, T_i
+
+    def __call__(self, t: int) -> float:
+        t_cur, T_i = self.position(t)
+        return self.min_lr + (self.lr - self.min_lr) * (1 + math.cos(math.pi * t_cur / T_i)) / 2
+
+
 SCHEDULES: dict[str, type[Schedule]] = {"constant": ConstantLR, "step": StepLR, "exponential": ExponentialLR,
-                                        "cosine": CosineLR, "cyclic": CyclicLR}
+                                        "cosine": CosineLR, "cyclic": CyclicLR, "cosine_restarts": CosineWarmRestarts}

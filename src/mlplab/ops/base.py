@@ -203,10 +203,10 @@ class Ops:
         p -= lr * step
 
     def adam(self, p: Any, g: Any, state: dict[str, Any], *, lr: float, beta1: float, beta2: float, eps: float,
-             step: int, weight_decay: float, decoupled_weight_decay: float) -> None:
+             step: int, weight_decay: float, decoupled_weight_decay: float, amsgrad: bool = False) -> None:
         """``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
         ``p <- p - lr/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps)`` (PyTorch's arrangement);
-        AdamW first shrinks ``p <- p (1 - lr wd)``."""
+        AdamW first shrinks ``p <- p (1 - lr wd)``.  ``amsgrad``: :meth:`amsgrad_moment` stands for ``v``."""
         xp = self.xp
         if "m" not in state:
             state["m"], state["v"] = xp.zeros_like(p), xp.zeros_like(p)
@@ -219,6 +219,8 @@ class Ops:
         m += (1.0 - beta1) * g
         v *= beta2
         v += (1.0 - beta2) * g * g
+        if amsgrad:
+            v = self.amsgrad_moment(v, state)
         denom = xp.sqrt(v) / math.sqrt(1.0 - beta2 ** step) + eps
         p -= (lr / (1.0 - beta1 ** step)) * m / denom
 
@@ -275,3 +277,35 @@ class Ops:
         keep = self.dropout_mask(rng, shape, threshold, 1.0, dtype)
         scale = a * keep
         return scale, (a * dropped) * (1.0 - keep) + b
+
+    # -- issue 19: the optimizers of 2016-17 (AMSGrad's moment, NAdam) ----------------------
+    def amsgrad_moment(self, v: Any, state: dict[str, Any]) -> Any:
+        """Reddi et al. 2018: ``v_max <- max(v_max, v)`` (``v_max`` starts at 0, as PyTorch's does),
+        kept in ``state["v_max"]`` and returned for Adam to divide by in place of ``v``."""
+        v_max = state.get("v_max")
+        if v_max is None:
+            v_max = self.xp.zeros_like(v)
+        state["v_max"] = v_max = self.xp.maximum(v_max, v)
+        return v_max
+
+    def nadam(self, p: Any, g: Any, state: dict[str, Any], *, lr: float, beta1: float, beta2: float, eps: float,
+              step: int, mu: float, mu_next: float, mu_product: float, weight_decay: float) -> None:
+        """Dozat 2016 in PyTorch's form: ``m``, ``v`` as Adam's, then with ``P_t = mu_1 ... mu_t``
+        (``mu_product``, this step's ``mu`` included) and ``d = sqrt(v / (1-b2^t)) + eps``::
+
+            p <- p - lr (1-mu_t)/(1-P_t) g / d - lr mu_{t+1}/(1-P_t mu_{t+1}) m / d
+
+        the Nesterov look-ahead: the gradient's share of this step plus the momentum of the next."""
+        xp = self.xp
+        if "m" not in state:
+            state["m"], state["v"] = xp.zeros_like(p), xp.zeros_like(p)
+        m, v = state["m"], state["v"]
+        if weight_decay:
+            g = g + weight_decay * p
+        m *= beta1
+        m += (1.0 - beta1) * g
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        denom = xp.sqrt(v / (1.0 - beta2 ** step)) + eps
+        p += (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
+        p += (-lr * mu_next / (1.0 - mu_product * mu_next)) * m / denom

@@ -114,10 +114,11 @@ class NumpyOps(Ops):
                     nesterov=nesterov, first=first)
 
     def adam(self, p: Any, g: Any, state: dict[str, Any], *, lr: float, beta1: float, beta2: float, eps: float,
-             step: int, weight_decay: float, decoupled_weight_decay: float) -> None:
-        if not kernels.usable(p, g):
+             step: int, weight_decay: float, decoupled_weight_decay: float, amsgrad: bool = False) -> None:
+        if amsgrad or not kernels.usable(p, g):       # the C kernel has no running maximum of v
             return super().adam(p, g, state, lr=lr, beta1=beta1, beta2=beta2, eps=eps, step=step,
-                                weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay)
+                                weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
+                                amsgrad=amsgrad)
         if "m" not in state:
             state["m"], state["v"] = np.zeros_like(p), np.zeros_like(p)
         kernels.adam(p, g, state["m"], state["v"], lr=lr, beta1=beta1, beta2=beta2, eps=eps, step=step,
