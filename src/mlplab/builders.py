@@ -51,8 +51,10 @@ def describe_run(config: RunConfig | Mapping[str, Any], n_in: int, n_out: int, n
     sizes = "-".join(str(n) for n in (n_in, *config.hidden, n_out))
     init = resolved_init(config) + (" (auto)" if config.init == "auto" else "")
     dropout = f"dropout {config.dropout:g}" if config.dropout else "no dropout"
-    momentum = "momentum" in optimizer_settings(config.optimizer) and config.momentum     # SGD's and RMSProp's
-    opt = config.optimizer + (f" momentum {config.momentum:g}" if momentum else "")
+    settings = optimizer_settings(config.optimizer)
+    momentum = "momentum" in settings and config.momentum     # SGD's and RMSProp's
+    opt = config.optimizer + (f" momentum {config.momentum:g}" if momentum else "") + (
+        " amsgrad" if "amsgrad" in settings and config.amsgrad else "")
     extras = [f"l2 {config.l2:g}"] * bool(config.l2) + [f"weight decay {config.weight_decay:g}"] * bool(
         config.weight_decay) + [f"pre-training {config.pretrain}"] * (config.pretrain != "none")
     return (f"{config.data}: {sizes} {config.activation} net, init {init}, {NORMS[config.norm].label}, {dropout}; "
@@ -84,6 +86,8 @@ SCHEDULE_ARGS: dict[str, Callable[[RunConfig, int], dict[str, Any]]] = {
     "exponential": lambda c, n: {"lr": c.lr, "gamma": c.gamma ** (1.0 / n)},        # gamma is per epoch
     "cosine": lambda c, n: {"lr": c.lr, "total_steps": c.epochs * n, "min_lr": c.lr_min},
     "cyclic": lambda c, n: {"eta_min": c.lr_min or c.lr / 100, "eta_max": c.lr, "n_s": c.step_epochs * n},
+    # SGDR's restarts fall on epoch boundaries: T_0 is step_epochs epochs, the floor is lr_min
+    "cosine_restarts": lambda c, n: {"lr": c.lr, "T_0": c.step_epochs * n, "T_mult": c.t_mult, "min_lr": c.lr_min},
 }
 
 

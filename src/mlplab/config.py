@@ -105,16 +105,21 @@ class RunFields:
                         "fine-tuning rate)", "optimisation", bounds=POSITIVE, commands=BOTH)
     momentum: float = setting(0.9, "SGD / RMSProp momentum", "optimisation", bounds=NONNEG)
     nesterov: bool = setting(False, "Nesterov momentum (SGD)", "optimisation")
-    beta1: float = setting(0.9, "Adam beta1", "optimisation", bounds=UNIT_OPEN)
-    beta2: float = setting(0.999, "Adam beta2", "optimisation", bounds=UNIT_OPEN)
+    beta1: float = setting(0.9, "Adam / NAdam beta1", "optimisation", bounds=UNIT_OPEN)
+    beta2: float = setting(0.999, "Adam / NAdam beta2", "optimisation", bounds=UNIT_OPEN)
+    amsgrad: bool = setting(False, "Adam / AdamW: divide by the largest second moment so far (AMSGrad)",
+                            "optimisation")
     weight_decay: float = setting(0.0, "optimizer weight decay on every parameter (PyTorch's); see --l2",
                                   "regularisation", bounds=NONNEG)
     max_grad_norm: float = setting(0.0, "clip the global gradient norm to this (0: off)", "optimisation",
                                    bounds=NONNEG)
     schedule: str = setting("cosine", "learning-rate schedule", "optimisation", choices=lambda: SCHEDULES)
-    lr_min: float = setting(0.0, "cosine floor / cyclic eta_min", "optimisation", bounds=NONNEG)
-    step_epochs: int = setting(10, "step schedule: epochs between decays; cyclic: epochs per half cycle (n_s)",
-                               "optimisation", bounds=AT_LEAST_1)
+    lr_min: float = setting(0.0, "cosine (and cosine_restarts) floor / cyclic eta_min", "optimisation",
+                            bounds=NONNEG)
+    step_epochs: int = setting(10, "step schedule: epochs between decays; cyclic: epochs per half cycle (n_s); "
+                               "cosine_restarts: epochs of the first cycle (T_0)", "optimisation", bounds=AT_LEAST_1)
+    t_mult: int = setting(1, "cosine_restarts: each cycle this many times longer than the one before (T_mult)",
+                          "optimisation", bounds=AT_LEAST_1)
     gamma: float = setting(0.1, "step / exponential schedule decay factor (exponential: per epoch)", "optimisation",
                            bounds=POSITIVE)
     batch_size: int = setting(100, "mini-batch size", "optimisation", bounds=AT_LEAST_1, commands=BOTH)
@@ -296,8 +301,8 @@ class RunConfig(RunFields, Mapping[str, Any]):
             check_positive_int(f"hidden[{i}]", size)
         if self.init not in ("auto", "lsuv"):
             init.get(self.init)          # its error lists the valid names
-        if self.schedule == "cosine" and self.lr_min > self.lr:
-            raise ValueError(f"lr_min {self.lr_min!r} must not exceed lr {self.lr!r} (cosine schedule)")
+        if self.schedule in ("cosine", "cosine_restarts") and self.lr_min > self.lr:
+            raise ValueError(f"lr_min {self.lr_min!r} must not exceed lr {self.lr!r} ({self.schedule} schedule)")
         if self.pretrain != "none" and self.activation == "maxout":
             raise ValueError(f"pretrain {self.pretrain!r} needs Dense hidden blocks; activation 'maxout' has none")
         if self.pretrain == "rbm" and self.norm != "none":

@@ -1,8 +1,10 @@
 """A run's learning-rate plan, and what ``mlplab train --resume RUN --epochs N`` does to it.
 
 Only the cosine schedule depends on the epoch count: it decays from ``lr`` to ``lr_min`` over
-``epochs``.  The step, exponential, cyclic and constant schedules are functions of the update count
-alone, so another epoch count leaves their rate exactly as planned.
+``epochs``.  The step, exponential, cyclic, constant and warm-restart cosine (``cosine_restarts``,
+whose cycles are counted in updates from ``step_epochs`` and ``t_mult``) schedules are functions of
+the update count alone, so another epoch count leaves their rate exactly as planned: a restart
+falls on the update it was planned for, whether the run was resumed or not.
 
 When a resumed cosine run is given another epoch count, the rest of the decay is re-planned from the
 update where training resumes, starting at the rate that update would have had: the rate goes on
@@ -28,24 +30,23 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mlplab import optim
+from mlplab import builders, optim
 from mlplab.train.checkpoint import checkpoint_state
 
 # The config keys a schedule is built from: a resumed run whose values differ follows the new ones.
-SETTINGS = ("schedule", "lr", "lr_min", "step_epochs", "gamma")
+SETTINGS = ("schedule", "lr", "lr_min", "step_epochs", "gamma", "t_mult")
+# Settings added after plans were first saved, with the value an older plan was made with.
+ADDED_SETTINGS = {"t_mult": 1}
+
+
+def _planned(plan: dict[str, Any], key: str) -> Any:
+    """A plan's value of setting ``key`` (an older plan's silent default for a setting added since)."""
+    return plan.get(key, ADDED_SETTINGS.get(key))
 
 
 def _base_schedule(config: dict[str, Any], steps_per_epoch: int) -> optim.Schedule:
-    kind, lr, epochs = config["schedule"], config["lr"], config["epochs"]
-    if kind == "step":
-        return optim.StepLR(lr, config["step_epochs"] * steps_per_epoch, config["gamma"])
-    if kind == "exponential":
-        return optim.ExponentialLR(lr, config["gamma"] ** (1.0 / steps_per_epoch))
-    if kind == "cosine":
-        return optim.CosineLR(lr, epochs * steps_per_epoch, config["lr_min"])
-    if kind == "cyclic":
-        return optim.CyclicLR(config["lr_min"] or lr / 100, lr, config["step_epochs"] * steps_per_epoch)
-    return optim.ConstantLR(lr)
+    """The config's own schedule: :func:`mlplab.builders.build_schedule`, the one table of arguments."""
+    return builders.build_schedule(config, steps_per_epoch)
 
 
 class PlannedSchedule(optim.Schedule):
@@ -91,7 +92,7 @@ def build_schedule(config: dict[str, Any], steps_per_epoch: int,
     """The schedule ``config`` plans over ``steps_per_epoch`` updates an epoch; with a ``plan`` from a
     checkpoint whose settings are the config's, the schedule that plan describes."""
     same = plan is not None and plan.get("steps_per_epoch") == steps_per_epoch and all(
-        plan.get(k) == config[k] for k in SETTINGS)
+        _planned(plan, k) == config[k] for k in SETTINGS)
     return PlannedSchedule(config, steps_per_epoch, plan if same else None)
 
 
@@ -102,7 +103,7 @@ def resume_schedule(config: dict[str, Any], steps_per_epoch: int, state: dict[st
     run was trained with until now (for a checkpoint written before plans were saved)."""
     plan = state.get("schedule_plan") or PlannedSchedule(previous, steps_per_epoch).plan
     step, done, epochs, kind = int(state["step"]), int(state["epoch"]), config["epochs"], config["schedule"]
-    changed = [k for k in SETTINGS if plan.get(k) != config[k]]
+    changed = [k for k in SETTINGS if _planned(plan, k) != config[k]]
     if plan.get("steps_per_epoch") != steps_per_epoch:
         changed.append("updates per epoch")
     if changed:               # another schedule altogether: it is followed as configured, from this update
