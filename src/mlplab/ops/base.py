@@ -52,9 +52,11 @@ class Ops:
 
     def softmax_cross_entropy(self, log_p: Any, labels: Any) -> tuple[float, Any]:
         """From ``log p = log_softmax(s)``: the mean of ``-log p_y`` and its gradient ``(p - onehot(y)) / n``."""
+        xp = self.xp
         n, classes = log_p.shape
+        picked = xp.take_along_axis(log_p, xp.reshape(labels, (-1, 1)), axis=1)    # log p_y: the label's entry only
         onehot = self.one_hot(labels, classes, log_p.dtype)
-        return -float(self.xp.sum(log_p * onehot)) / n, (self.xp.exp(log_p) - onehot) / n
+        return -float(xp.mean(picked)), (xp.exp(log_p) - onehot) / n
 
     # -- the affine map s = W x + b (DD2424 lecture 4) -------------------------------------
     def affine(self, x: Any, W: Any, b: Any) -> Any:
@@ -93,12 +95,12 @@ class Ops:
         return dy * (1.0 - y * y)
 
     def relu(self, x: Any) -> Any:
-        """``max(x, 0)``, NaN kept (a diverged batch must still show as NaN at the output)."""
-        return x * self.as_mask(x > 0, x)
+        """``max(x, 0)``, NaN kept (a diverged batch must still show as NaN at the output), -inf to 0."""
+        return self.xp.where(x <= 0, self.xp.zeros_like(x), x)
 
     def backprop_relu(self, dy: Any, y: Any) -> Any:
         """``dy [y > 0]`` from the forward output (``y > 0`` exactly where the input was)."""
-        return dy * self.as_mask(y > 0, dy)
+        return self.xp.where(y > 0, dy, self.xp.zeros_like(dy))
 
     def leaky_relu(self, x: Any, alpha: Any) -> tuple[Any, Any]:
         """``x`` where positive, ``alpha x`` elsewhere; also returns the mask ``x > 0``."""
@@ -196,7 +198,9 @@ class Ops:
         r += (1.0 - alpha) * g * g
         step = g / (self.xp.sqrt(r) + eps)
         if momentum:
-            v = state.setdefault("velocity", self.xp.zeros_like(p))
+            if "velocity" not in state:
+                state["velocity"] = self.xp.zeros_like(p)
+            v = state["velocity"]
             v *= momentum
             v += step
             step = v
