@@ -14,8 +14,9 @@ import pytest
 import mlplab as ml
 from mlplab.builders import build_optimizer, describe_run
 from mlplab.cli import main
-from mlplab.config import RunConfig
+from mlplab.config import RunConfig, resolve
 from mlplab.data import Preprocessor, load_dataset
+from mlplab.lr_plan import build_schedule, resume_schedule
 from mlplab.train import Trainer
 
 OPTIMIZERS = {
@@ -93,3 +94,15 @@ def test_cosine_restarts_from_the_command_line_restart_on_epoch_boundaries_and_r
     assert _rates(out) == [planned(epoch * SPE - 1) for epoch in range(1, 5)]
     assert planned(SPE) == planned(3 * SPE) == planned(0) == pytest.approx(0.01)     # restarts: updates 8, 24
     assert _rates(out)[2] == pytest.approx(0.001 + 0.009 * (1 + math.cos(math.pi * 15 / 16)) / 2, rel=1e-12)
+
+
+def test_a_plan_saved_before_t_mult_existed_resumes_as_the_same_schedule():
+    """Checkpoints written before issue 19 have no ``t_mult`` in their plan: it reads as 1 (the only
+    value there was), so their resume is not mistaken for a change of schedule."""
+    config = resolve({"epochs": 4, "schedule": "step", "step_epochs": 1, "gamma": 0.5}, {})
+    old_plan = {k: v for k, v in build_schedule(config, SPE).plan.items() if k != "t_mult"}
+    schedule, note = resume_schedule(config, SPE, {"step": 16, "epoch": 2, "schedule_plan": old_plan}, config)
+    assert note is None and schedule(16) == pytest.approx(0.0125)
+    _, note = resume_schedule({**config, "t_mult": 2}, SPE, {"step": 16, "epoch": 2, "schedule_plan": old_plan},
+                              config)
+    assert note.startswith("resume at update 16: the schedule's settings changed (t_mult)")
