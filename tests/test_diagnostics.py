@@ -209,3 +209,23 @@ def test_the_probe_turns_off_any_layer_that_declares_itself_stochastic():
     assert np.array_equal(first.outputs[1], first.inputs[1])            # no noise added: test mode
     assert first.loss == second.loss and np.array_equal(first.weight_grads[0], second.weight_grads[0])
     assert _Noise().forward(np.zeros((2, 2))).any()                     # in training it would have added noise
+
+
+def test_weight_norm_and_selu_layers_are_followed_like_dense_and_relu_ones(tmp_path):
+    """A weight-normed net starts as the plain net of the same seed (g = ||v||): its recorded dW (of the
+    effective W = g v / ||v||) and its SELU activations must equal the plain net's."""
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((25, 6)), rng.integers(0, 4, 25)
+    records = [DiagnosticsRecorder(x, y).record(ml.mlp(6, [9, 7], 4, activation="selu", norm=norm, dtype="float64",
+                                                       seed=3)) for norm in ("none", "weight")]
+    for key in ("dW/norm", "dW/std", "act/std", "act/mean", "pre/std", "act_grad/norm"):
+        assert len(records[1][key]) == (3 if key.startswith("dW") else 2), key
+        np.testing.assert_allclose(records[1][key], records[0][key], rtol=1e-10, err_msg=key)
+    X, labels = _spirals()
+    net = ml.mlp(2, [8], 3, activation="selu", norm="weight", dtype="float64", seed=5)
+    recorder = DiagnosticsRecorder(X[:50].astype(np.float64), labels[:50], run_dir=tmp_path)
+    Trainer(net, ml.optim.SGD(lr=0.3), batch_size=60, epochs=1, callbacks=[recorder]).fit(
+        X[:120].astype(np.float64), labels[:120])
+    found = read_diagnostics(tmp_path)
+    assert (found.arrays["dW/update_ratio"] > 0).all()             # the effective W moved, in every weight layer
+    assert [row["type"] for row in found.table(1)] == ["SELU", "WeightNormDense", "Dense"]

@@ -125,3 +125,22 @@ def test_a_layer_is_exported_by_what_it_declares_not_by_its_class():
     plain.onnx_op = None                            # no operator, not stochastic: nothing says how to export it
     with pytest.raises(ValueError, match=r"layer 1 \(_Abs\) has no ONNX export"):
         to_onnx(ml.Sequential([ml.layers.Dense(6, 5, dtype="float64"), plain]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("norm, activation", [("layer", "relu"), ("weight", "relu"), ("none", "selu"),
+                                              ("layer", "selu"), ("weight", "tanh")])
+def test_issue_19_layers_export_and_onnxruntime_agrees(norm, activation, dtype):
+    """LayerNorm -> LayerNormalization, WeightNormDense -> Gemm on g v / ||v||, SELU -> Selu, AlphaDropout -> nothing."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 12)).astype(dtype)
+    net = ml.mlp(12, [16, 8], 4, activation=activation, norm=norm, dropout=0.2, seed=2, dtype=dtype)
+    for layer in net.layers:                       # parameters away from their init (g != ||v||, gamma != 1)
+        for value in layer.params.values():
+            value += ml.backend.asarray(rng.normal(scale=0.3, size=value.shape).astype(dtype))
+    model = to_onnx(net)
+    ops = [node.op_type for node in model.graph.node]
+    assert ("LayerNormalization" in ops) == (norm == "layer")
+    assert ("Selu" in ops) == (activation == "selu" and dtype == "float32")
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    assert np.abs(_run(model.SerializeToString(), X) - np.asarray(net.predict_proba(X))).max() <= tolerance

@@ -89,3 +89,20 @@ def test_gradcheck_refuses_float32():
 def test_relative_error_definition():
     assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.2])) == pytest.approx(0.2 / 2.2)
     assert relative_error(np.array([0.0]), np.array([1e-12]), floor=1e-8) == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize("norm, activation", [("layer", "relu"), ("layer", "tanh"), ("weight", "relu"),
+                                              ("weight", "sigmoid"), ("none", "selu"), ("layer", "selu"),
+                                              ("weight", "selu")])
+def test_issue_19_norms_and_selu_match_central_differences_on_every_backend(norm, activation, on, rng):
+    """Layer norm, weight norm and SELU (alpha dropout with it) in whole networks, with L2 and L1 on."""
+    x, y = _data(rng, n=8)
+    net = ml.mlp(5, [6, 7, 6], 3, activation=activation, norm=norm, dropout=0.2 if activation == "selu" else 0.0,
+                 dtype="float64", seed=4, bias_init=0.01)
+    for layer in net.layers:                       # gamma, beta and g away from their initial values
+        for name in ("gamma", "beta", "g"):
+            if name in layer.params:
+                on.set(layer.params[name], rng.uniform(0.5, 2.0, size=layer.params[name].shape))
+    errors = ml.gradcheck(net, ml.losses.softmax_cross_entropy, x, y, l2=0.05, l1=0.01, check_input=True)
+    assert set(errors) == set(net.params) | {"input"}
+    assert max(errors.values()) <= TOL, errors

@@ -249,3 +249,91 @@ def test_default_init_keeps_a_deep_maxout_nets_signal_at_scale():
     maxouts = [i for i, layer in enumerate(net.layers) if type(layer).__name__ == "Maxout"]
     first, last = (float(np.mean(net.forward_until(x, i + 1) ** 2)) for i in (maxouts[0], maxouts[-1]))
     assert 0.5 < last / first < 2.0, (first, last)
+
+
+# -- issue 19: norm="layer" | "weight", activation="selu" ----------------------------------------
+@pytest.mark.parametrize("kwargs, types", [
+    ({"norm": "batch"}, ["Dense", "BatchNorm", "ReLU", "Dense"]),
+    ({"batchnorm": True}, ["Dense", "BatchNorm", "ReLU", "Dense"]),
+    ({"batchnorm": True, "norm": "batch"}, ["Dense", "BatchNorm", "ReLU", "Dense"]),
+    ({"norm": "layer"}, ["Dense", "LayerNorm", "ReLU", "Dense"]),
+    ({"norm": "layer", "batchnorm": False}, ["Dense", "LayerNorm", "ReLU", "Dense"]),
+    ({"norm": "weight"}, ["WeightNormDense", "ReLU", "Dense"]),
+    ({"norm": None}, ["Dense", "ReLU", "Dense"]),
+    ({"norm": "none", "dropout": 0.2}, ["Dense", "ReLU", "Dropout", "Dense"]),
+    ({"activation": "selu", "dropout": 0.2}, ["Dense", "SELU", "AlphaDropout", "Dense"]),
+    ({"activation": "selu", "norm": "layer"}, ["Dense", "LayerNorm", "SELU", "Dense"]),
+    ({"activation": "maxout", "norm": "layer"}, ["Maxout", "LayerNorm", "Dense"])])
+def test_mlp_places_each_norm_and_selus_dropout(kwargs, types):
+    net = ml.mlp(4, [5], 3, **kwargs)
+    assert [type(layer).__name__ for layer in net.layers] == types
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"batchnorm": True, "norm": "layer"}, "batchnorm=True and norm='layer' disagree"),
+    ({"batchnorm": False, "norm": "batch"}, "batchnorm=False and norm='batch' disagree"),
+    ({"norm": "group"}, "unknown norm 'group'"),
+    ({"norm": "weight", "activation": "maxout"}, "norm 'weight' reparameterises Dense layers")])
+def test_mlp_refuses_conflicting_or_unknown_norms(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ml.mlp(4, [5], 3, **kwargs)
+
+
+def test_selu_defaults_to_lecun_normal_init():
+    from mlplab.network import default_init
+    assert default_init("selu") == "lecun_normal"
+    W = ml.mlp(400, [300], 3, activation="selu", seed=0, dtype="float64").layers[0].W
+    assert abs(W.std() * np.sqrt(400) - 1) < 0.01                     # std 1 / sqrt(fan_in)
+
+
+def test_save_load_round_trips_the_issue_19_layers_exactly(tmp_path, rng):
+    net = ml.Sequential([L.WeightNormDense(6, 8, rng=0), L.LayerNorm(8), L.SELU(), L.AlphaDropout(0.1, rng=1),
+                         L.Dense(8, 3, rng=2)])
+    for value in net.params.values():                                  # every param off its init
+        value += rng.normal(scale=0.3, size=value.shape).astype(np.float32)
+    ml.save(net, tmp_path / "model.npz")
+    back = ml.load(tmp_path / "model.npz")
+    assert back.architecture() == net.architecture()
+    for key, value in net.params.items():
+        np.testing.assert_array_equal(back.params[key], value)
+    x = rng.normal(size=(5, 6)).astype(np.float32)
+    np.testing.assert_array_equal(back.forward(x, train=False), net.forward(x, train=False))
+
+
+def test_layer_and_weight_norm_selu_network_matches_torch_over_training_steps(torch, rng):
+    """norm='weight' for the first block, then a LayerNorm block, SELU throughout: forward, backward and
+    the parameters after 4 plain gradient steps agree with the same network in PyTorch."""
+    net = ml.Sequential([L.WeightNormDense(6, 8, rng=0, dtype="float64"), L.SELU(dtype="float64"),
+                         L.Dense(8, 7, rng=1, dtype="float64"), L.LayerNorm(7, dtype="float64"),
+                         L.SELU(dtype="float64"), L.Dense(7, 4, rng=2, dtype="float64")])
+    first = torch.nn.Linear(6, 8)
+    with torch.no_grad():
+        first.weight.copy_(torch.from_numpy(net.layers[0].v))
+    first = torch.nn.utils.parametrizations.weight_norm(first, dim=0)
+    ref = torch.nn.Sequential(first, torch.nn.SELU(), torch.nn.Linear(8, 7), torch.nn.LayerNorm(7), torch.nn.SELU(),
+                              torch.nn.Linear(7, 4))
+    pairs = [("0.g", first.parametrizations.weight.original0), ("0.v", first.parametrizations.weight.original1),
+             ("0.b", first.bias), ("2.W", ref[2].weight), ("2.b", ref[2].bias), ("3.gamma", ref[3].weight),
+             ("3.beta", ref[3].bias), ("5.W", ref[5].weight), ("5.b", ref[5].bias)]
+    assert {key for key, _ in pairs} == set(net.params)
+    with torch.no_grad():
+        for key, p in pairs:
+            p.copy_(torch.from_numpy(net.params[key]).reshape(p.shape))
+    lr = 0.1
+    for step in range(4):
+        x, labels = rng.normal(size=(9, 6)), rng.integers(0, 4, size=9)
+        xt = torch.tensor(x, requires_grad=True)
+        loss_t = torch.nn.functional.cross_entropy(ref(xt), torch.from_numpy(labels))
+        loss_t.backward()
+        loss, d = ml.losses.softmax_cross_entropy(net.forward(x), labels)
+        assert_rel_close(loss, loss_t.item())
+        assert_rel_close(net.backward(d), xt.grad.numpy())
+        with torch.no_grad():
+            for key, p in pairs:
+                assert_rel_close(net.grads[key], p.grad.numpy().reshape(net.grads[key].shape))
+                p -= lr * p.grad
+                p.grad = None
+        for key in net.params:
+            net.params[key] -= lr * net.grads[key]
+    for key, p in pairs:
+        assert_rel_close(net.params[key], p.detach().numpy().reshape(net.params[key].shape))

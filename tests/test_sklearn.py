@@ -16,7 +16,10 @@ CHECKED = [MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate_in
            MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, random_state=0),
            MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=60, solver="sgd", learning_rate_init=0.05, batchnorm=True,
                          dropout=0.1, activation="tanh", random_state=0),
-           MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, batchnorm=True, random_state=0)]
+           MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, batchnorm=True, random_state=0),
+           MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, norm="layer", activation="selu",
+                         dropout=0.1, random_state=0),
+           MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, norm="weight", random_state=0)]
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {}
 
 
@@ -118,3 +121,28 @@ def test_pretraining_runs_before_fit_and_changes_the_start():
     first_plain, first_pre = plain.net_.layers[0].params["W"], pretrained.net_.layers[0].params["W"]
     assert first_plain.shape == first_pre.shape and not np.allclose(first_plain, first_pre, atol=1e-3)
     assert np.array_equal(plain.net_.layers[-1].params["W"].shape, pretrained.net_.layers[-1].params["W"].shape)
+
+
+@pytest.mark.parametrize("norm, activation, layer_types", [
+    ("layer", "relu", ["Dense", "LayerNorm", "ReLU", "Dense"]),
+    ("weight", "relu", ["WeightNormDense", "ReLU", "Dense"]),
+    (None, "selu", ["Dense", "SELU", "AlphaDropout", "Dense"])])
+def test_the_norm_parameter_builds_the_issue_19_layers_and_learns_digits(norm, activation, layer_types):
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+    X, y = _digits()
+    X_train, X_test, y_train, y_test = train_test_split(StandardScaler().fit_transform(X), y, test_size=0.3,
+                                                        random_state=0, stratify=y)
+    model = MLPClassifier(hidden_layer_sizes=(32,), max_iter=15, learning_rate_init=0.01, norm=norm,
+                          activation=activation, dropout=0.1 if activation == "selu" else 0.0,
+                          random_state=0).fit(X_train, y_train)
+    assert [type(layer).__name__ for layer in model.net_.layers] == layer_types
+    assert model.score(X_test, y_test) > 0.95                     # the plain ReLU net: 0.969
+
+
+def test_batchnorm_true_against_another_norm_is_refused_naming_both():
+    X, y = _digits()
+    with pytest.raises(ValueError, match=r"batchnorm=True and norm='layer' disagree"):
+        MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, batchnorm=True, norm="layer").fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match=r"pretrain='autoencoder' pre-trains Dense layers and norm='weight'"):
+        MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, norm="weight", pretrain="autoencoder").fit(X[:50], y[:50])

@@ -42,7 +42,7 @@ import numpy as np
 
 from mlplab import backend as B
 from mlplab.atomic import write_npz_atomic, write_text_atomic
-from mlplab.layers import ELU, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Tanh
+from mlplab.layers import ELU, SELU, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Tanh, WeightNormDense
 from mlplab.losses import LOSSES
 from mlplab.naming import block_names
 from mlplab.network import Sequential, read_npz
@@ -52,7 +52,22 @@ from mlplab.validation import check_positive_int
 FORMAT = "mlplab-diagnostics/1"
 BINS = 50
 PERCENTILES = (15, 50, 85)
-ACTIVATIONS = (Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, Maxout)
+ACTIVATIONS = (Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, Maxout)
+
+
+def has_weight(layer: Any) -> bool:
+    """Whether ``layer`` has a weight matrix ``W`` the diagnostics follow (a ``WeightNormDense``'s is
+    ``g v / ||v||``: its gradient and its update are those of the ``W`` the affine map uses, so the
+    numbers compare with a plain ``Dense`` layer's)."""
+    return "W" in layer.params or isinstance(layer, WeightNormDense)
+
+
+def weight(layer: Any) -> Any:
+    return layer.weight() if isinstance(layer, WeightNormDense) else layer.params["W"]
+
+
+def weight_grad(layer: Any) -> Any:
+    return layer.weight_grad() if isinstance(layer, WeightNormDense) else layer.grads["W"]
 FIXED_RANGES = {Sigmoid: (0.0, 1.0), Tanh: (-1.0, 1.0)}
 
 VALUE_STATS = ("mean", "std", "p15", "p50", "p85", "zero_fraction")
@@ -120,8 +135,8 @@ def probe(net: Sequential, x: Any, y: Any, loss: str | Callable = "softmax_cross
         layer = net.layers[i]
         output_grads[i] = dy
         dy = layer.backward(dy)
-        if "W" in layer.grads:
-            weight_grads[i] = B.to_numpy(layer.grads["W"]).copy()
+        if has_weight(layer):
+            weight_grads[i] = B.to_numpy(weight_grad(layer)).copy()
     return Probe(float(value), inputs, outputs, output_grads, weight_grads)
 
 
@@ -272,12 +287,12 @@ class DiagnosticsRecorder(Callback):
 
     def on_batch_begin(self, trainer: Any, step: int) -> None:
         if self._measures(trainer, step):
-            self._before = {i: B.xp.asarray(trainer.net.layers[i].params["W"], copy=True) for i in self.weight_layers}
+            self._before = {i: B.xp.asarray(weight(trainer.net.layers[i]), copy=True) for i in self.weight_layers}
 
     def on_batch_end(self, trainer: Any, step: int, loss: float) -> None:
         if self._before is None:
             return
-        ratios = np.array([float(np.linalg.norm(B.to_numpy(trainer.net.layers[i].params["W"] - before))
+        ratios = np.array([float(np.linalg.norm(B.to_numpy(weight(trainer.net.layers[i]) - before))
                                  / max(float(np.linalg.norm(B.to_numpy(before))), 1e-30))
                            for i, before in self._before.items()])
         self._before = None
@@ -304,7 +319,7 @@ class DiagnosticsRecorder(Callback):
     # -- recording -----------------------------------------------------------------------------
     def _layers(self, net: Sequential) -> None:
         self.activation_layers = [i for i, layer in enumerate(net.layers) if isinstance(layer, ACTIVATIONS)]
-        self.weight_layers = [i for i, layer in enumerate(net.layers) if "W" in layer.params]
+        self.weight_layers = [i for i, layer in enumerate(net.layers) if has_weight(layer)]
         self.layer_types = [type(layer).__name__ for layer in net.layers]
         self.layer_names = block_names(net.layers)
 

@@ -3,6 +3,11 @@
 Each layer becomes the ONNX operator with the same equation, in test mode::
 
     Dense      y = x W^T + b                      Gemm(transB=1)
+    WeightNormDense  W = g v / ||v|| computed here Gemm(transB=1) on that W
+    LayerNorm  y = gamma (x - mu_row) / sqrt(var_row + eps) + beta
+                                                  LayerNormalization(axis=-1) (opset 17)
+    SELU       lambda x or lambda alpha (e^x - 1)  Selu (its default alpha and gamma, Klambauer's
+                                                  constants in float32; a float64 graph spells it out)
     BatchNorm  y = gamma (x - mu) / sqrt(var + eps) + beta, running statistics
                                                   BatchNormalization (as a node, not folded: the
                                                   exported graph shows the network mlplab trained)
@@ -11,7 +16,7 @@ Each layer becomes the ONNX operator with the same equation, in test mode::
                                                   an element-wise layer without parameters needs
                                                   nothing more to be exported)
     Maxout     y = max_k (x W_k^T + b_k)          one Gemm per piece, then Max
-    Dropout    identity at test time              (no node: a ``stochastic`` layer without an
+    Dropout, AlphaDropout  identity at test time             (no node: a ``stochastic`` layer without an
                                                   ``onnx_op`` draws noise in training only)
 
 and the graph ends in ``Softmax(axis=1)``: its output ``probabilities`` is what
@@ -30,7 +35,8 @@ import numpy as np
 
 from mlplab import backend as B
 from mlplab.data import Preprocessor
-from mlplab.layers import ELU, BatchNorm, Dense, LeakyReLU, Maxout, PReLU
+from mlplab.layers import ELU, SELU, BatchNorm, Dense, LayerNorm, LeakyReLU, Maxout, PReLU, WeightNormDense
+from mlplab.layers.activations import SELU_ALPHA, SELU_SCALE
 from mlplab.network import Sequential
 from mlplab.rundir import load_run
 from mlplab.validation import check_choice
@@ -82,6 +88,21 @@ def to_onnx(net: Sequential, path: str | os.PathLike | None = None, preprocessor
         if isinstance(layer, Dense):
             current = node("Gemm", [current, const(f"{i}.W", layer.params["W"]), const(f"{i}.b", layer.params["b"])],
                            out, transB=1)
+        elif isinstance(layer, WeightNormDense):                      # the effective W, as inference uses it
+            current = node("Gemm", [current, const(f"{i}.W", layer.weight()), const(f"{i}.b", layer.params["b"])],
+                           out, transB=1)
+        elif isinstance(layer, LayerNorm):
+            current = node("LayerNormalization", [current, const(f"{i}.gamma", layer.params["gamma"]),
+                                                  const(f"{i}.beta", layer.params["beta"])],
+                           out, axis=-1, epsilon=float(layer.eps))
+        elif isinstance(layer, SELU) and dtype == np.float64:         # Selu's attributes are float32: spelled out
+            negative = node("Min", [current, const(f"{i}.zero", np.array(0.0))], f"{out}_neg")
+            curve = node("Mul", [const(f"{i}.scale_alpha", np.array(SELU_SCALE * SELU_ALPHA)),
+                                 node("Sub", [node("Exp", [negative], f"{out}_exp"), const(f"{i}.one", np.array(1.0))],
+                                      f"{out}_expm1")], f"{out}_curve")
+            line = node("Mul", [const(f"{i}.scale", np.array(SELU_SCALE)), current], f"{out}_line")
+            positive = node("Greater", [current, f"{i}.zero"], f"{out}_positive")
+            current = node("Where", [positive, line, curve], out)
         elif isinstance(layer, Maxout):
             pieces = [node("Gemm", [current, const(f"{i}.W{k}", layer.params["W"][k]),
                                     const(f"{i}.b{k}", layer.params["b"][k])], f"{out}_piece{k}", transB=1)

@@ -1,6 +1,6 @@
 """Names for a network's layers as a student counts them: "hidden 2: Dense 1000→500, ReLU".
 
-A network's layers are grouped into *blocks*: each affine layer (``Dense``, ``Maxout``: ``layer.affine``) opens one,
+A network's layers are grouped into *blocks*: each affine layer (``Dense``, ``WeightNormDense``, ``Maxout``: ``layer.affine``) opens one,
 and the layers after it (batch norm, the activation, dropout) belong to it until the next weight
 layer. The blocks are counted from 1 as "hidden 1", "hidden 2", ...; the block of the last weight
 layer is "output". Every layer of a block carries the block's name, so that a statistic of layer 6
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplab.layers import Dropout, Layer, Maxout
+from mlplab.layers import AlphaDropout, Dropout, Layer, Maxout
 
 ARROW = "\u2192"
 
@@ -23,7 +23,7 @@ def _describe(layer: Layer) -> str:
     if layer.affine:
         pieces = f" ({layer.pieces} pieces)" if isinstance(layer, Maxout) else ""
         return f"{kind} {layer.in_features}{ARROW}{layer.out_features}{pieces}"
-    if isinstance(layer, Dropout):                # its rate is part of its name
+    if isinstance(layer, (Dropout, AlphaDropout)):   # its rate is part of its name
         return f"{kind} {layer.p:g}"
     return kind
 

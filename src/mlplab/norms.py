@@ -1,8 +1,8 @@
 """The normalisations a configured network can use, by name: the registry behind the config's ``norm``.
 
-Each entry is what :func:`mlplab.mlp` is given for it and how a run's first line names it.  Today's
-``mlp`` knows batch norm only (DD2424 lecture 4 places it after the affine map, before the
-non-linearity); issue 19 adds ``layer`` and ``weight`` here, beside ``mlp(..., norm=...)``."""
+Each entry is what :func:`mlplab.mlp` is given for it and how a run's first line names it.  Batch and
+layer norm sit after each hidden affine map, before the non-linearity (where DD2424 lecture 4 places
+batch norm); weight norm reparameterises each hidden affine map instead (``WeightNormDense``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ class Norm:
 
 
 NORMS: dict[str, Norm] = {
-    "none": Norm({"batchnorm": False}, "no batch norm"),
-    "batch": Norm({"batchnorm": True}, "batch norm"),
+    "none": Norm({"norm": "none"}, "no batch norm"),
+    "batch": Norm({"norm": "batch"}, "batch norm"),
+    "layer": Norm({"norm": "layer"}, "layer norm"),
+    "weight": Norm({"norm": "weight"}, "weight norm"),
 }

@@ -3,7 +3,8 @@
 Parameters carry scikit-learn's names where the idea is the same (``hidden_layer_sizes``,
 ``activation``, ``alpha``, ``batch_size``, ``learning_rate_init``, ``max_iter``, ``early_stopping``,
 ``validation_fraction``, ``n_iter_no_change``, ``solver``, ``momentum``, ``random_state``) plus
-mlplab's own (``init``, ``batchnorm``, ``dropout``, ``pretrain``, ``dtype``).  ``__init__`` only
+mlplab's own (``init``, ``norm``, ``batchnorm``, ``dropout``, ``pretrain``, ``dtype``): ``norm`` is
+``"batch"``, ``"layer"``, ``"weight"``, ``"none"`` or None (then ``batchnorm=True`` means batch norm).  ``__init__`` only
 stores them; ``fit`` checks them.  Input is checked with scikit-learn's own helpers.
 
 Importing this module imports scikit-learn, and with it SciPy and SciPy's own OpenBLAS: in a process
@@ -51,6 +52,7 @@ class _MLPBase(BaseEstimator, ABC):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "init": [str],
         "batchnorm": ["boolean"],
+        "norm": [StrOptions({"none", "batch", "layer", "weight"}), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pretrain": [StrOptions({"none", *PRETRAIN_METHODS})],
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -63,7 +65,7 @@ class _MLPBase(BaseEstimator, ABC):
                  momentum: float = 0.9, max_iter: int = 200, early_stopping: bool = False,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 10, init: str = "auto",
                  batchnorm: bool = False, dropout: float = 0.0, pretrain: str = "none", pretrain_epochs: int = 5,
-                 dtype: str = "auto", random_state: Any = None) -> None:
+                 dtype: str = "auto", random_state: Any = None, norm: str | None = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -77,6 +79,7 @@ class _MLPBase(BaseEstimator, ABC):
         self.n_iter_no_change = n_iter_no_change
         self.init = init
         self.batchnorm = batchnorm
+        self.norm = norm
         self.dropout = dropout
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
@@ -103,16 +106,25 @@ class _MLPBase(BaseEstimator, ABC):
                 raise ValueError(f"hidden_layer_sizes must hold positive integers, got {size!r} at position {i}")
         return [int(s) for s in sizes]
 
+    def _norm(self) -> str:
+        """The normalisation asked for: ``norm``, or batch norm when only ``batchnorm=True`` says so
+        (``batchnorm=False``, the default, says nothing against a ``norm``)."""
+        if self.norm is None:
+            return "batch" if self.batchnorm else "none"
+        if self.batchnorm and self.norm != "batch":
+            raise ValueError(f"batchnorm=True and norm={self.norm!r} disagree: give one of them")
+        return self.norm
+
     def _build(self, n_in: int, n_out: int, seed: int, dtype: Any, n: int) -> tuple[Sequential, optim.Optimizer]:
         self.dtype_ = np.dtype(dtype if self.dtype == "auto" else self.dtype).name
         # a network the machine cannot hold is refused before mlp() allocates it (mlplab.memory)
         check_fits(estimate(n_in, self._hidden(), n_out, batch_size=self._batch(n), dtype=self.dtype_,
                             optimizer_slots=2 if self.solver == "adam" else int(self.momentum > 0),
-                            batchnorm=self.batchnorm, dropout=self.dropout > 0,
+                            batchnorm=self._norm() in ("batch", "layer"), dropout=self.dropout > 0,
                             eval_batch=min(EVAL_BATCH, n) if self.early_stopping else 0),
                    f"hidden_layer_sizes {tuple(self._hidden())}")
         net = mlp(n_in, self._hidden(), n_out, activation=ACTIVATION_NAMES[self.activation],
-                  init=None if self.init == "auto" else self.init, batchnorm=self.batchnorm, dropout=self.dropout,
+                  init=None if self.init == "auto" else self.init, norm=self._norm(), dropout=self.dropout,
                   seed=seed, dtype=self.dtype_)
         if self.solver == "adam":
             optimizer: optim.Optimizer = optim.Adam(lr=self.learning_rate_init)
@@ -122,12 +134,12 @@ class _MLPBase(BaseEstimator, ABC):
 
     def _batch(self, n: int) -> int:
         size = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        if self.batchnorm and size == 1 and n > 1:
+        if self._norm() == "batch" and size == 1 and n > 1:
             size = 2                     # batch norm cannot train on one example
         return size
 
     def _trainer(self, n: int, epochs: int, seed: int) -> Trainer:
-        if self.batchnorm and n < 2:
+        if self._norm() == "batch" and n < 2:
             raise ValueError(f"batchnorm needs at least 2 samples to train on, got n_samples = {n}")
         batch = self._batch(n)
         # scikit-learn's penalty (alpha / 2) ||W||^2 / batch size is DD2424 lecture 4's lambda ||W||^2
@@ -150,6 +162,9 @@ class _MLPBase(BaseEstimator, ABC):
         self.loss_curve_, self.n_iter_, self._partial_seed_ = [], 0, seed
         X = X.astype(self.dtype_, copy=False)
         if self.pretrain != "none":
+            if self._norm() == "weight":
+                raise ValueError(f"pretrain={self.pretrain!r} pre-trains Dense layers and norm='weight' has none "
+                                 f"(WeightNormDense): use pretrain='none' or another norm")
             pretrain(self.net_, X, self.pretrain, epochs=self.pretrain_epochs, batch_size=self._batch(X.shape[0]),
                      seed=seed)
         val = None

@@ -53,6 +53,10 @@ class WeightNormDense(Layer):
         """The effective weight ``W = g v / ||v||`` (shape ``(out, in)``)."""
         return B.ops().weight_norm(self.g, self.v)[0]
 
+    def weight_grad(self) -> Any:
+        """``dJ/dW`` of the effective weight from the last backward pass (what a Dense layer's ``grads["W"]`` is)."""
+        return self._dW
+
     def forward(self, x: Any, train: bool = True) -> Any:
         self._x = x
         self._W, self._norm = B.ops().weight_norm(self.g, self.v)
