@@ -337,3 +337,27 @@ def test_layer_and_weight_norm_selu_network_matches_torch_over_training_steps(to
             net.params[key] -= lr * net.grads[key]
     for key, p in pairs:
         assert_rel_close(net.params[key], p.detach().numpy().reshape(net.params[key].shape))
+
+
+def test_block_names_show_the_issue_19_layers():
+    from mlplab.naming import block_names
+    net = ml.mlp(4, [6, 5], 3, activation="selu", norm="weight", dropout=0.2)
+    assert block_names(net.layers)[0] == "hidden 1: WeightNormDense 4\u21926, SELU, AlphaDropout 0.2"
+    net = ml.mlp(4, [6], 3, norm="layer")
+    assert block_names(net.layers)[1] == "hidden 1: Dense 4\u21926, LayerNorm, ReLU"
+
+
+@pytest.mark.parametrize("args", [["--norm", "weight", "--activation", "selu", "--dropout", "0.2"],
+                                  ["--norm", "layer", "--optimizer", "adam"]])
+def test_a_resumed_run_with_the_issue_19_layers_ends_bit_identical(args, tmp_path):
+    """Weight norm's (g, v), layer norm's gamma/beta, alpha dropout's generator all go through the checkpoint."""
+    from mlplab.cli import main
+    common = ["train", "--data", "moons", "--hidden", "8,8", "--schedule", "constant", "--diagnostics", "off",
+              "--no-report", "--quiet", *args]
+    assert main([*common, "--epochs", "4", "--out", str(tmp_path / "straight")]) == 0
+    assert main([*common, "--epochs", "2", "--out", str(tmp_path / "split")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "split"), "--epochs", "4", "--quiet", "--no-report"]) == 0
+    straight, split = ml.load(tmp_path / "straight" / "model.npz"), ml.load(tmp_path / "split" / "model.npz")
+    assert [type(layer) for layer in split.layers] == [type(layer) for layer in straight.layers]
+    for key, value in straight.params.items():
+        np.testing.assert_array_equal(split.params[key], value, err_msg=key)
