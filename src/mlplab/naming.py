@@ -10,7 +10,6 @@ layer is "output". Every layer of a block carries the block's name, so that a st
 
 from __future__ import annotations
 
-from typing import Any
 
 from mlplab.layers import AlphaDropout, Dropout, Layer, Maxout
 
