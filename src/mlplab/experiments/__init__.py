@@ -17,7 +17,7 @@ from mlplab.validation import check_choice
 MODULES = {"init-activations": "init_activations", "symmetry": "symmetry", "activations": "activations",
            "dead-relu": "dead_relu", "batchnorm": "batchnorm", "hidden-units": "hidden_units",
            "pretraining": "pretraining", "depth-init": "depth_init",
-           "perceptron": "perceptron"}
+           "perceptron": "perceptron", "beyond-bn": "beyond_bn"}
 
 
 def experiment(name: str) -> ModuleType:
