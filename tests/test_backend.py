@@ -140,3 +140,25 @@ def test_a_plain_use_holds_in_a_new_thread_and_a_fresh_context():
         worker.start()
         worker.join()
     assert seen == ["array_api_strict", "array_api_strict"] and B.current().name == "numpy"
+
+
+@pytest.mark.parametrize("method", ["autoencoder", "denoising", "rbm"])
+@pytest.mark.parametrize("name", [b for b in _test_backends() if b != "numpy"])
+def test_greedy_pretraining_on_another_backend_gives_numpys_weights(method, name):
+    """Pre-training's own mini-batch loop (autoencoder, denoising with its host-drawn noise, RBM with its
+    host-drawn uniforms) computes through the backend too: NumPy's float64 weights to 1e-9."""
+    import mlplab as ml
+    from mlplab.pretrain import pretrain
+    from sklearn.datasets import load_digits
+    pytest.importorskip(name.partition(":")[0], reason=f"the {name} backend's library is not installed")
+    X = load_digits().data[:300] / 16.0
+    weights = {}
+    for spec in ("numpy", name):
+        backend, _, device = spec.partition(":")
+        with B.use(backend, device or None):
+            net = ml.mlp(64, [24, 12], 10, activation="sigmoid", dtype="float64", seed=0)
+            reports = pretrain(net, X, method, epochs=2, lr=0.01, batch_size=50, seed=0)
+            assert reports[-1].errors[-1] < reports[0].errors[0] * 10         # it ran and stayed finite
+            weights[spec] = {k: B.to_numpy(v) for k, v in net.params.items()}
+    for key, value in weights["numpy"].items():
+        np.testing.assert_allclose(weights[name][key], value, rtol=0, atol=1e-9 * max(1.0, np.abs(value).max()))

@@ -124,7 +124,7 @@ class Sequential:
         """``per_batch(outputs)`` over test-mode batches of ``x`` (validated once), concatenated."""
         x = self.check_input(x)
         batch_size = check_positive_int("batch_size", batch_size)
-        return B.xp.concatenate([per_batch(self.forward(x[i:min(i + batch_size, x.shape[0]), ...], train=False, check=False))
+        return B.xp.concat([per_batch(self.forward(x[i:min(i + batch_size, x.shape[0]), ...], train=False, check=False))
                                  for i in range(0, x.shape[0], batch_size)])
 
     def predict_proba(self, x: Any, batch_size: int = 1000) -> Any:

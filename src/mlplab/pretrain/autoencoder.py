@@ -27,7 +27,7 @@ from mlplab import backend as B
 from mlplab.init import initialize
 from mlplab.layers import Dense, sigmoid
 from mlplab.losses import reconstruction_error
-from mlplab.validation import check_choice, check_number
+from mlplab.validation import check_choice, check_number, dtype_name
 
 CORRUPTIONS = ("none", "mask", "gaussian")
 
@@ -37,9 +37,10 @@ def corrupt(x: Any, kind: str, level: float, rng: np.random.Generator) -> Any:
     with probability ``level``; ``gaussian`` adds N(0, level^2) noise; ``none`` returns ``x``."""
     if kind == "none" or level == 0:
         return x
+    host = np.dtype(dtype_name(x))                   # drawn on the host: the same noise on every backend
     if kind == "mask":
-        return x * B.xp.asarray(rng.random(x.shape) >= level)
-    return x + B.xp.asarray(rng.standard_normal(x.shape).astype(x.dtype)) * x.dtype.type(level)
+        return x * B.asarray((rng.random(tuple(x.shape)) >= level).astype(host))
+    return x + B.asarray(rng.standard_normal(tuple(x.shape)).astype(host) * host.type(level))
 
 
 class LayerAutoencoder:
@@ -58,7 +59,7 @@ class LayerAutoencoder:
                                   high_open=corruption == "mask")
         self.rng = B.make_rng(rng)
         d, dtype = self.dense.in_features, self.dense.dtype
-        self.c = B.xp.zeros(d, dtype=dtype)                      # the reconstruction's bias
+        self.c = B.asarray(np.zeros(d, dtype=dtype))             # the reconstruction's bias
         # params and grads ARE the layers' arrays (keyed "i.name"), plus the decoder's own
         self.params: dict[str, Any] = {f"{i}.{name}": value for i, layer in enumerate(layers)
                                        for name, value in layer.params.items()}
@@ -93,13 +94,13 @@ class LayerAutoencoder:
         x_in = x if x_input is None else x_input
         h = self.encode(x_in, train=True)
         loss, G = reconstruction_error(self.decode_logits(h), x, self.loss)
-        B.xp.sum(G, axis=0, out=self.grads["c"])
+        self.grads["c"][...] = B.xp.sum(G, axis=0)
         if self.tied:
             dh = G @ self.dense.W.T
             decoder_dW = h.T @ G
         else:
             dh = G @ self.W_dec
-            B.xp.matmul(G.T, h, out=self.grads["W_dec"])
+            B.ops().gemm_at_b(G, h, self.grads["W_dec"])
         for layer in reversed(self.layers[1:]):
             dh = layer.backward(dh)
         self.dense.backward_params(dh)          # dJ/dx of the (frozen) input is not needed

@@ -64,7 +64,7 @@ def restore_block(number: int, model: Any, arrays: dict[str, Any], path: str | o
         if stored is None or stored.shape != tuple(value.shape):
             raise ValueError(f"pre-training checkpoint {os.fspath(path)!r}: block {number + 1}'s {key!r} is missing "
                              f"or has another shape")
-        value[...] = B.xp.asarray(stored)
+        value[...] = B.asarray(stored)
 
 
 def restore_buffers(arrays: dict[str, Any], blocks: list[tuple[list[int], list[Any]]]) -> None:
@@ -72,7 +72,7 @@ def restore_buffers(arrays: dict[str, Any], blocks: list[tuple[list[int], list[A
     for indices, layers in blocks:
         for index, layer in zip(indices, layers):
             for key, value in layer.buffers.items():
-                value[...] = B.xp.asarray(arrays[f"buffer:{index}.{key}"])
+                value[...] = B.asarray(arrays[f"buffer:{index}.{key}"])
 
 
 def restore_progress(header: dict, arrays: dict[str, Any], optimizer: Optimizer, state: LoopState,

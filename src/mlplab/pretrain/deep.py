@@ -99,8 +99,9 @@ def fine_tune_autoencoder(model: Sequential, X: Any, epochs: int, lr: float = 1e
 
 def reconstruct(model: Sequential, X: Any, loss: str = "bce", batch_size: int = 1000) -> Any:
     """``x_hat`` for every row of ``X`` (``sigma`` of the logits for the cross-entropy loss)."""
-    out = B.xp.concatenate([model.forward(X[i:i + batch_size], train=False)
-                            for i in range(0, X.shape[0], batch_size)])
+    n = X.shape[0]
+    out = B.xp.concat([model.forward(X[i:min(i + batch_size, n), ...], train=False)
+                            for i in range(0, n, batch_size)])
     return sigmoid(out) if loss == "bce" else out
 
 

@@ -76,7 +76,7 @@ def _per_block(name: str, value: Any, count: int, check: Callable[[str, Any], An
 
 
 def _in_unit_interval(X: Any) -> bool:
-    return bool(float(X.min()) >= 0.0 and float(X.max()) <= 1.0)
+    return bool(float(B.xp.min(X)) >= 0.0 and float(B.xp.max(X)) <= 1.0)
 
 
 def pretrain(net: Sequential, X: Any, method: str = "autoencoder", *, epochs: int | list[int] = 5,
@@ -172,4 +172,5 @@ def _block_model(method: str, layers: list[Any], unit: bool, rng: np.random.Gene
 def _next_data(model: Any, data: Any, batch_size: int) -> Any:
     """The trained block's output for every example (test mode), in batches."""
     encode = model.hidden_probs if isinstance(model, RBM) else model.encode
-    return B.xp.concatenate([encode(data[i:i + batch_size]) for i in range(0, data.shape[0], batch_size)])
+    n = data.shape[0]
+    return B.xp.concat([encode(data[i:min(i + batch_size, n), ...]) for i in range(0, n, batch_size)])

@@ -41,7 +41,7 @@ class RBM:
         self.visible = check_choice("visible", visible, ("bernoulli", "gaussian"))
         self.k = check_positive_int("k", k)
         self.rng = B.make_rng(rng)
-        self.a = B.xp.zeros(dense.in_features, dtype=dense.dtype)
+        self.a = B.asarray(np.zeros(dense.in_features, dtype=dense.dtype))
         self.params = {"W": dense.W, "b": dense.b, "a": self.a}
         self.grads = {name: B.xp.zeros_like(value) for name, value in self.params.items()}
 
@@ -56,7 +56,7 @@ class RBM:
 
     def sample_hidden(self, p: Any) -> Any:
         """Binary states with ``P(h_j = 1) = p_j``: ``u < p`` for uniform ``u``."""
-        return (B.xp.asarray(self.rng.random(p.shape)) < p).astype(p.dtype)
+        return B.ops().as_mask(B.asarray(self.rng.random(tuple(p.shape))) < p, p)   # uniforms from the host
 
     def loss_and_grads(self, v0: Any) -> float:
         """One CD-k estimate on the batch ``v0``: fills ``grads`` (negated) and returns the
@@ -67,14 +67,14 @@ class RBM:
         for step in range(self.k):
             v = self.visible_mean(self.sample_hidden(p))
             if step == 0:
-                error = float(((v0 - v) ** 2).sum()) / n
+                error = float(B.xp.sum((v0 - v) ** 2)) / n
             p = self.hidden_probs(v)
         xp = B.xp
-        xp.matmul(p.T, v, out=self.grads["W"])            # negative phase ...
+        B.ops().gemm_at_b(p, v, self.grads["W"])          # negative phase ...
         self.grads["W"] -= p0.T @ v0                      # ... minus the positive: -dW * n
         self.grads["W"] /= n
-        self.grads["b"][...] = (p - p0).mean(axis=0)
-        self.grads["a"][...] = (v - v0).mean(axis=0)
+        self.grads["b"][...] = xp.mean(p - p0, axis=0)
+        self.grads["a"][...] = xp.mean(v - v0, axis=0)
         return error
 
     def step_loss(self, x: Any) -> float:

@@ -62,7 +62,7 @@ class EarlyStopping:
         """Put the best epoch's weights and buffers back into the network, if one was kept."""
         if self.best_params is not None:
             for key, value in self.best_params.items():
-                self.net.params.get(key, self.net.buffers.get(key))[...] = B.xp.asarray(value)
+                self.net.params.get(key, self.net.buffers.get(key))[...] = B.asarray(value)
 
     def state_dict(self) -> dict[str, Any]:
         return {"best_val_loss": self.best_val_loss if math.isfinite(self.best_val_loss) else None,
