@@ -61,3 +61,30 @@ def test_the_cosine_schedule_of_a_run_is_sized_by_the_loops_plan(tmp_path, batch
         header, *rows = [line.strip().split(",") for line in f]
     last_lr = float(rows[-1][header.index("lr")])
     assert last_lr == pytest.approx(ml.optim.CosineLR(0.1, 2 * per_epoch)(2 * per_epoch - 1), rel=1e-12)
+
+
+def test_an_epoch_stopped_midway_continues_only_with_its_own_batch_plan(tmp_path):
+    """A checkpoint taken inside an epoch holds a batch index; another batch size would skip or repeat
+    examples, so it is refused naming both plans; at an epoch boundary a new batch size is fine."""
+    import mlplab as ml
+    from mlplab.train import Trainer
+    X = np.random.default_rng(0).normal(size=(100, 4))
+    y = (X[:, 0] > 0).astype(int)
+
+    def trainer(batch_size):
+        return Trainer(ml.mlp(4, [8], 2, seed=0, dtype="float64"), ml.optim.SGD(lr=0.1), batch_size=batch_size,
+                       epochs=2, seed=0)
+
+    first = trainer(10)
+    first.epochs = 1
+    first.fit(X, y)
+    at_boundary = tmp_path / "boundary.npz"
+    first.save_checkpoint(at_boundary)
+    trainer(20).fit(X, y, resume_from=at_boundary)                 # a new epoch may take new batches
+    first.state.partial = {"batch": 3, "loss_sum": 1.0, "correct": 20, "seen": 30, "seconds": 0.1}
+    midway = tmp_path / "midway.npz"
+    first.save_checkpoint(midway)
+    with pytest.raises(ValueError, match=r"stopped in the middle of epoch 2 with batches of 10 from 100 examples; "
+                                         r"it can only continue that epoch with the same \(got batches of 20"):
+        trainer(20).fit(X, y, resume_from=midway)
+    assert trainer(10).fit(X, y, resume_from=midway)[-1]["epoch"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -132,9 +133,17 @@ class Trainer:
     # -- checkpoints: the union of the parts' states ------------------------------------------------
     def save_checkpoint(self, path: str | os.PathLike) -> None:
         """Network, optimizer, schedule plan, dropout generators and loop state, written atomically."""
+        plan = None if self.plan is None else dataclasses.asdict(self.plan)
         ckpt.save_checkpoint(path, self.net, self.optimizer, self.schedule,
-                             {"loop": self.state.state_dict(), "best": self.early.state_dict()})
+                             {"loop": self.state.state_dict(), "best": self.early.state_dict(), "plan": {"plan": plan}})
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
-        """Restore everything :meth:`save_checkpoint` wrote into this trainer and its network."""
-        ckpt.load_checkpoint(path, self.net, self.optimizer, {"loop": self.state, "best": self.early})
+        """Restore everything :meth:`save_checkpoint` wrote into this trainer and its network.  An epoch
+        stopped midway continues at its batch index, so it must resume with the same batch plan."""
+        header = ckpt.load_checkpoint(path, self.net, self.optimizer, {"loop": self.state, "best": self.early})
+        saved, now = header.get("plan"), None if self.plan is None else dataclasses.asdict(self.plan)
+        if self.state.partial and saved is not None and now is not None and saved != now:
+            raise ValueError(f"checkpoint {os.fspath(path)!r} stopped in the middle of epoch {self.state.epoch + 1} "
+                             f"with batches of {saved['batch_size']} from {saved['n']} examples; it can only "
+                             f"continue that epoch with the same (got batches of {now['batch_size']} from "
+                             f"{now['n']} examples)")
