@@ -66,8 +66,10 @@ def test_train_help_lists_the_valid_values_of_every_choice(capsys):
     assert f"valid: {', '.join(DATASETS)}, PATH.npz, PATH.csv (default: fashion-mnist)" in sections["data"]
     assert f"valid: auto, lsuv, {', '.join(init.NAMES)} (default: auto)" in sections["network"]
     assert "normal:<std>" in sections["network"] and "mnist-5k" in sections["data"]
-    assert "--norm NORM normalization after each hidden affine map; valid: none, batch (default: none)" in \
-        sections["network"]
+    from mlplab.norms import NORMS
+    assert {"none", "batch", "layer", "weight"} <= set(NORMS)
+    assert (f"--norm NORM normalization after each hidden affine map; valid: {', '.join(NORMS)} (default: none)"
+            in sections["network"])
     assert "--batchnorm, --no-batchnorm batch normalization after each hidden affine map (the key runs record " \
         "beside norm: --batchnorm is --norm batch, --no-batchnorm --norm none) (default: off)" in sections["network"]
     assert "(default: None)" not in " ".join(sections.values())
