@@ -241,3 +241,19 @@ def test_a_run_directory_that_cannot_be_written_is_one_clear_line(tmp_path):
     blocked.write_text("not a folder")
     result = mlplab("train", "--data", "moons", "--hidden", "4", "--epochs", "1", "--out", blocked / "run")
     assert result.returncode in (1, 2) and "Traceback" not in result.stderr and "error:" in result.stderr
+
+
+def test_a_refused_resume_leaves_the_run_as_it_was(tmp_path):
+    """--resume with another optimizer is refused (the checkpoint holds Adam's state); config.toml keeps
+    what the run was trained with, so a plain --resume afterwards still continues it."""
+    out = tmp_path / "run"
+    first = mlplab("train", "--data", "digits", "--hidden", "16", "--epochs", "1", "--optimizer", "adam",
+                   "--lr", "0.001", "--quiet", "--no-report", "--out", out)
+    assert first.returncode == 0, first.stderr
+    before = (out / "config.toml").read_text()
+    refused = mlplab("train", "--resume", out, "--optimizer", "sgd", "--epochs", "2", "--quiet")
+    assert refused.returncode == 2 and "was trained with Adam, not SGD" in refused.stderr
+    assert (out / "config.toml").read_text() == before
+    again = mlplab("train", "--resume", out, "--epochs", "2", "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "summary.json").read_text())["epochs"] == 2

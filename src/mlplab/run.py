@@ -172,6 +172,8 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
         remove_stale_temporaries(out)
     trainer: Trainer | None = None
     tensorboard = None
+    kept_config = (out / "config.toml").read_text() if resume and (out / "config.toml").is_file() else None
+    steps_before = checkpoint_state(out / CHECKPOINT)["step"] if resume and (out / CHECKPOINT).is_file() else 0
     try:
         (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
         notes = [description] + [resume_note] * bool(resume_note)
@@ -218,6 +220,10 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
             remove_run_files(out)
             if created:
                 shutil.rmtree(out, ignore_errors=True)
+        elif resume and kept_config is not None and (trainer is None or trainer.step <= steps_before):
+            # a resume refused before its first update (another optimizer, say) leaves the run as it was,
+            # so that a plain --resume still works
+            write_text_atomic(out / "config.toml", kept_config)
         raise
     finally:
         if tensorboard is not None:
