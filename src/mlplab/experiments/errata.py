@@ -118,6 +118,21 @@ ERRATA: list[Erratum] = [
             "The squared error is the pre-training (reconstruction) objective; for classification the fine-tuning "
             "objective is the cross-entropy, as in the papers the module cites",
             "mlplab pre-trains on squared error and fine-tunes on softmax cross-entropy"),
+    Erratum("DD2424 lecture 4, the Perceptron slide",
+            "classifier g = 1 if w^T x + b > 0 else 0; loss max(0, -y(w^T x + b)) with y in {-1, 1}; \"Use SGD\"; "
+            "if misclassified, w <- w + y_i x_i",
+            "Three loose ends: the classifier answers {0, 1} while the loss uses {-1, +1}; the loss and its "
+            "gradient are 0 on the decision line, so SGD on it taken literally never moves from w = 0, where the "
+            "rule (every point on the line is misclassified for one of the labels) does; and the bias is never "
+            "updated, so the line must pass through the origin",
+            "`mlplab.linear.Perceptron` takes either label set, steps when y(w^T x + b) <= 0 and updates b with "
+            "w (b <- b + lr y); `perceptron` checks it against Novikoff's bound"),
+    Erratum("DD2424 lecture 4, the ADALINE slide",
+            "loss (y - y_hat)^2; update w <- w + eta (y - y_hat) x",
+            "The gradient of (y - y_hat)^2 is -2 (y - y_hat) x: the update is the gradient step with its factor 2 "
+            "folded into eta, and, as on the Perceptron slide, the bias's update is left out",
+            "`mlplab.linear.Adaline` takes that step (scikit-learn's SGDRegressor convention) on w and b; "
+            "`perceptron` checks it converges to the least-squares solution"),
 ]
 
 
