@@ -44,7 +44,6 @@ ADALINE_DISTANCE = 0.05         # relative distance to the least-squares (w, b):
 SHRINK_RATIO = 1.0              # distance after the last epoch / after the first: 1 = no shrinking (the null)
 SOLVES_XOR = 0.95               # mlplab's "solves": test accuracy above 0.95 (Bayes 0.996)
 LINEAR_CEILING = 0.75           # the most a line gets right on four equal clusters
-GAP = 0.2                       # SOLVES_XOR - LINEAR_CEILING, written exactly
 
 
 def separable(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
