@@ -193,8 +193,10 @@ def test_autoencoder_command_compares_with_pca(tmp_path):
 
 def test_experiment_list_and_one_quick_run(tmp_path):
     listed = mlplab("experiment", "--list")
-    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 8
+    from mlplab.experiments import MODULES
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == len(MODULES) == 10
     assert listed.stdout.startswith("init-activations")
+    assert {line.split()[0] for line in listed.stdout.splitlines()} >= {"beyond-bn", "perceptron"}
     result = mlplab("experiment", "symmetry", "--quick", "--out", tmp_path / "s")
     assert result.returncode == 0, result.stderr
     saved = json.loads((tmp_path / "s" / "result.json").read_text())

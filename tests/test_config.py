@@ -236,3 +236,15 @@ def test_the_command_line_lays_defaults_file_and_flags_in_that_order(tmp_path):
     train.write_text('batchnorm = true\nlr = 0.2\n')
     args = build_parser().parse_args(["train", "--config", str(train), "--no-batchnorm"])
     assert (config_from_args(args, "train").norm, config_from_args(args, "train").lr) == ("none", 0.2)
+
+
+@pytest.mark.parametrize("keys, message", [
+    ({"norm": "weight", "pretrain": "autoencoder"}, r"pretrain 'autoencoder' needs Dense hidden blocks; norm 'weight'"),
+    ({"norm": "weight", "init": "lsuv"}, r"init 'lsuv' rescales Dense weights; norm 'weight'"),
+])
+def test_weight_norm_refuses_what_would_skip_its_layers(keys, message):
+    """Greedy pre-training and LSUV look for Dense layers; with weight norm there are none, and they would
+    run without touching a hidden layer: refused, naming both keys."""
+    with pytest.raises(ValueError, match=message):
+        RunConfig.defaults("train").merge(keys)
+    RunConfig.defaults("train").merge({**keys, "norm": "layer"})         # the same with layer norm is fine

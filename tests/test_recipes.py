@@ -36,10 +36,12 @@ def test_a_config_name_that_is_neither_file_nor_recipe_is_refused():
 
 def test_one_set_of_defaults_a_plain_network():
     assert KEYS["batchnorm"].default is False and KEYS["dropout"].default == 0.0
-    mlp = inspect.signature(ml.mlp).parameters
-    assert mlp["batchnorm"].default is False and mlp["dropout"].default == 0.0
+    mlp = inspect.signature(ml.mlp).parameters      # batchnorm=None: no spelling given, norm decides
+    assert mlp["norm"].default is None and not mlp["batchnorm"].default and mlp["dropout"].default == 0.0
+    assert not any(type(layer).__name__ in ("BatchNorm", "LayerNorm", "Dropout", "WeightNormDense")
+                   for layer in ml.mlp(4, [8, 8], 2).layers)
     estimator = MLPClassifier()
-    assert estimator.batchnorm is False and estimator.dropout == 0.0
+    assert estimator.batchnorm is False and estimator.norm is None and estimator.dropout == 0.0
 
 
 def test_the_first_line_states_the_network_and_what_auto_resolved_to():

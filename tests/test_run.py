@@ -23,11 +23,11 @@ def test_build_optimizer_builds_each_named_optimizer_and_never_falls_through():
     from mlplab import optim
     from mlplab.run import build_optimizer
     built = {name: type(build_optimizer(resolve({}, {"optimizer": name}))) for name in
-             ("sgd", "rmsprop", "adam", "adamw", "adagrad")}
+             ("sgd", "rmsprop", "adam", "adamw", "adagrad", "nadam")}
     assert built == {"sgd": optim.SGD, "rmsprop": optim.RMSProp, "adam": optim.Adam, "adamw": optim.AdamW,
-                     "adagrad": optim.AdaGrad}
-    config = {**resolve({}, {}), "optimizer": "nadam"}          # a name no registry has: refused, never AdaGrad
-    with pytest.raises(ValueError, match="config key 'optimizer': unknown value 'nadam'; valid: sgd"):
+                     "adagrad": optim.AdaGrad, "nadam": optim.NAdam}
+    config = {**resolve({}, {}), "optimizer": "adamax"}         # a name no registry has: refused, never AdaGrad
+    with pytest.raises(ValueError, match="config key 'optimizer': unknown value 'adamax'; valid: "):
         build_optimizer(config)
 
 

@@ -305,6 +305,13 @@ class RunConfig(RunFields, Mapping[str, Any]):
             raise ValueError(f"lr_min {self.lr_min!r} must not exceed lr {self.lr!r} ({self.schedule} schedule)")
         if self.pretrain != "none" and self.activation == "maxout":
             raise ValueError(f"pretrain {self.pretrain!r} needs Dense hidden blocks; activation 'maxout' has none")
+        if self.pretrain != "none" and self.norm == "weight":
+            raise ValueError(f"pretrain {self.pretrain!r} needs Dense hidden blocks; norm 'weight' makes them "
+                             f"WeightNormDense, which greedy pre-training does not train; pass another norm")
+        if self.init == "lsuv" and self.norm == "weight":
+            raise ValueError("init 'lsuv' rescales Dense weights; norm 'weight' has WeightNormDense layers, whose "
+                             "data-dependent init (mlplab.layers.weightnorm.data_init) is its counterpart; pass "
+                             "another init or another norm")
         if self.pretrain == "rbm" and self.norm != "none":
             raise ValueError(f"pretrain 'rbm' cannot pre-train a network with {NORMS[self.norm].label} (an RBM has no "
                              f"place for it); pass --norm none (--no-batchnorm) or another pretrain method")

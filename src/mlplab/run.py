@@ -301,6 +301,7 @@ def pretrain_phase(config: RunConfig, net: Sequential, X: np.ndarray, out: Path,
                   f"reconstruction error {error:.4f}", file=stream)
 
     started = time.perf_counter()
+    (out / PRETRAIN_CHECKPOINT).parent.mkdir(parents=True, exist_ok=True)
     reports = pretrain(net, X, config["pretrain"], epochs=config["pretrain_epochs"], lr=config["pretrain_lr"],
                        optimizer=config["pretrain_optimizer"], batch_size=config["batch_size"],
                        tied=config["pretrain_tied"], corruption=config["pretrain_corruption"],
