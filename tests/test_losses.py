@@ -91,3 +91,18 @@ def test_losses_refuse_nan_and_mismatched_targets():
         ml.losses.sigmoid_binary_cross_entropy(np.zeros((1, 2)), np.array([[0.0, 2.0]]))
     with pytest.raises(ValueError, match="l2 must be >= 0.0, got -0.1"):
         ml.losses.weight_penalty(ml.mlp(2, [2], 2), l2=-0.1)
+
+
+def test_the_trainers_unchecked_cross_entropy_is_the_same_loss_and_lets_nan_through(on, rng):
+    """The trainer's batches were checked once at the edge, so it skips the per-batch checks (a host round
+    trip each on a GPU): the same loss and gradient, and NaN logits give a NaN loss instead of an error."""
+    logits, labels = rng.normal(size=(6, 5)) * 3, rng.integers(0, 5, size=6)
+    checked, unchecked = CE(on.a(logits), on.a(labels)), ml.losses.UNCHECKED[CE](on.a(logits), on.a(labels))
+    assert checked[0] == unchecked[0]
+    np.testing.assert_array_equal(on.n(checked[1]), on.n(unchecked[1]))
+    logits[2, 1] = np.nan
+    with pytest.raises(ValueError, match="logits contains nan at row 2, column 1"):
+        CE(on.a(logits), on.a(labels))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(ml.losses.UNCHECKED[CE](on.a(logits), on.a(labels))[0])

@@ -36,6 +36,13 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> tuple[float, Any]:
     logits = check_float_array("logits", logits, ndim=2)
     n, classes = logits.shape
     labels = check_labels("labels", labels, n, classes)
+    return softmax_cross_entropy_unchecked(logits, labels)
+
+
+def softmax_cross_entropy_unchecked(logits: Any, labels: Any) -> tuple[float, Any]:
+    """:func:`softmax_cross_entropy` for batches of data checked once at the edge (the trainer's): no
+    per-batch validation, so no host round trip before the loss on a GPU.  NaN or infinite logits give
+    a NaN loss (through the max shift), which the caller must test."""
     return B.ops().softmax_cross_entropy(log_softmax(logits), labels)
 
 
@@ -96,6 +103,9 @@ def layer_weight_penalty(layer: Any, l2: float, l1: float, add_grads: bool = Tru
                 grad += l1 * xp.sign(W)
     return total
 
+
+UNCHECKED = {softmax_cross_entropy: softmax_cross_entropy_unchecked}
+"""The version of a loss for data validated once (the trainer's batches), where one exists."""
 
 LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "mean_squared_error": mean_squared_error,
           "sigmoid_binary_cross_entropy": sigmoid_binary_cross_entropy}
