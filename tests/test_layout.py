@@ -216,7 +216,7 @@ def test_the_compiled_kernels_count_as_a_module():
     """``from mlplab import _fused`` names the C extension, not the package (which would be a loop)."""
     modules = module_names(PACKAGE)
     if not any(path.suffix in (".so", ".pyd") for path in PACKAGE.iterdir()):
-        pytest.skip("the C kernels are not built in this checkout (make build)")
+        pytest.skip(reason="the C kernels are not built in this checkout (pip install -e . builds them)")
     assert "mlplab._fused" in modules
     assert "mlplab" not in import_graph(PACKAGE, at_module_level=False).get("mlplab.kernels", set())
 

@@ -22,6 +22,7 @@ on any backend (the array API would buy nothing for a loop of scalar steps).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ def check_binary_labels(name: str, y: Any, n: int) -> tuple[np.ndarray, bool]:
     return (np.where(labels == 0, -1.0, labels) if zero_one else labels), zero_one
 
 
-class _LinearUnit:
+class _LinearUnit(ABC):
     """What the Perceptron and ADALINE share: arguments, input checks, the epoch loop, prediction."""
 
     rule = ""
@@ -99,11 +100,13 @@ class _LinearUnit:
                 break
         return self
 
+    @abstractmethod
     def _step(self, x: np.ndarray, y: float) -> bool:
-        raise NotImplementedError
+        """One example's update; True if it was a mistake."""
 
+    @abstractmethod
     def _loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        raise NotImplementedError
+        """The epoch's training loss on ``(X, y)``."""
 
     def _done(self, mistakes: int) -> bool:
         return False

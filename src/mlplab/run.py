@@ -160,8 +160,9 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
     # the schedule is sized by the plan the Trainer's loop follows (one count of updates an epoch)
     steps_per_epoch = BatchPlan.for_network(data.X_train.shape[0], config["batch_size"], net).updates_per_epoch
     schedule, resume_note = build_schedule(config, steps_per_epoch), None
-    if resume and (out / CHECKPOINT).is_file():     # what another --epochs does to the rate: mlplab.lr_plan
-        schedule, resume_note = resume_schedule(config, steps_per_epoch, checkpoint_state(out / CHECKPOINT),
+    saved = checkpoint_state(out / CHECKPOINT) if resume and (out / CHECKPOINT).is_file() else None
+    if saved is not None:                           # what another --epochs does to the rate: mlplab.lr_plan
+        schedule, resume_note = resume_schedule(config, steps_per_epoch, saved,
                                                 RunConfig.from_toml(out / "config.toml"))
     diagnostics = parse_spec(config["diagnostics"])
     description = describe_run(config, data.X_train.shape[1], data.dataset.n_classes, data.X_train.shape[0])
@@ -173,7 +174,7 @@ def _train_run(config: RunConfig | dict[str, Any], resume: bool, progress: bool 
     trainer: Trainer | None = None
     tensorboard = None
     kept_config = (out / "config.toml").read_text() if resume and (out / "config.toml").is_file() else None
-    steps_before = checkpoint_state(out / CHECKPOINT)["step"] if resume and (out / CHECKPOINT).is_file() else 0
+    steps_before = 0 if saved is None else saved["step"]
     try:
         (out / CHECKPOINT.parent).mkdir(parents=True, exist_ok=True)
         notes = [description] + [resume_note] * bool(resume_note)

@@ -114,7 +114,7 @@ def notes(result: Result, budget: Budget, seeds: int) -> None:
         "after training not at all; a SELU net whose activations kept their input's scale, or drifted, would put the "
         "ratio at or above 1.",
         "The ReLU-net figures and the first two claims of claim 2 use 20 weight draws at initialisation whatever "
-        "the seeds (forward passes only); claim 2c measures the SELU nets trained at batch 32.",
+        "the number of random seeds (forward passes only); claim 2c measures the SELU nets trained at batch 32.",
         "Claim 3's weight-normalised nets draw v as the plain net draws W (same seed); with g = ||v|| they start as "
         "the very function the plain net starts as, so any difference is the reparameterisation's effect on the "
         "updates; the data-dependent initialisation normalises the pre-activations on 500 training images.",

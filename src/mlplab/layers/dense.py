@@ -12,6 +12,18 @@ from mlplab.layers.base import Layer
 from mlplab.validation import check_positive_int
 
 
+def init_affine(layer: Layer, in_features: int, out_features: int, init: InitSpec, bias_init: InitSpec,
+                rng: int | np.random.Generator | None, weight: str) -> tuple[Any, Any]:
+    """Check and record an affine layer's sizes and inits, then draw its ``(out, in)`` weight param
+    (named ``weight``) and its bias ``b`` from one generator, weight first; returns both."""
+    layer.in_features = check_positive_int("in_features", in_features)
+    layer.out_features = check_positive_int("out_features", out_features)
+    layer.init, layer.bias_init = init, bias_init
+    rng = B.make_rng(rng)
+    W = layer._add_param(weight, initialize(init, (layer.out_features, layer.in_features), rng, layer.dtype))
+    return W, layer._add_param("b", initialize(bias_init, (layer.out_features,), rng, layer.dtype))
+
+
 class Dense(Layer):
     """Fully-connected layer: ``y = x @ W.T + b`` for a batch ``x`` of shape ``(n, in)``.
 
@@ -31,12 +43,7 @@ class Dense(Layer):
                  bias_init: InitSpec = 0.0, rng: int | np.random.Generator | None = None,
                  dtype: Any = None) -> None:
         super().__init__(dtype)
-        self.in_features = check_positive_int("in_features", in_features)
-        self.out_features = check_positive_int("out_features", out_features)
-        self.init, self.bias_init = init, bias_init
-        rng = B.make_rng(rng)
-        self.W = self._add_param("W", initialize(init, (self.out_features, self.in_features), rng, self.dtype))
-        self.b = self._add_param("b", initialize(bias_init, (self.out_features,), rng, self.dtype))
+        self.W, self.b = init_affine(self, in_features, out_features, init, bias_init, rng, weight="W")
         self._x: Any = None
 
     def forward(self, x: Any, train: bool = True) -> Any:

@@ -12,15 +12,10 @@ from mlplab.layers.base import Layer
 from mlplab.validation import check_number
 
 
-class Dropout(Layer):
-    """Training: ``y = x * m / (1 - p)`` with ``m_ij ~ Bernoulli(1 - p)``; test: ``y = x``.
-
-    Scaling at training time keeps ``E[y] = x``, so nothing changes at test time.
-    Backward: ``dJ/dx = dJ/dy * m / (1 - p)``.  The scaled mask ``m / (1 - p)`` comes from the
-    layer's own seeded generator ``rng`` on the host, as 16 random bits per unit (a fraction of
-    the cost of a random float; the same masks on every backend): ``p`` is realised to the nearest multiple of 1/65536, and the scale
-    uses that exact rate, so ``E[y] = x`` still holds exactly.
-    """
+class _MaskedUnits(Layer):
+    """What both dropouts share: the rate ``p`` on a 16-bit grid (a unit is dropped when its 16 random
+    bits fall below ``threshold``), the layer's own seeded host generator ``rng``, and a backward that
+    multiplies by the factor forward kept (``_keep``, None at test time: the identity)."""
 
     stochastic = True
     onnx_op = None        # the identity at inference
@@ -30,15 +25,7 @@ class Dropout(Layer):
         self.p = check_number("p", p, low=0.0, high=1.0, high_open=True)
         self.rng = B.make_rng(rng)
         self._threshold = min(round(self.p * 65536), 65535)     # drop when bits < threshold
-        self._scale = self.dtype.type(65536 / (65536 - self._threshold))
         self._keep: Any = None
-
-    def forward(self, x: Any, train: bool = True) -> Any:
-        if not train or self._threshold == 0:
-            self._keep = None
-            return x
-        self._keep = B.ops().dropout_mask(self.rng, tuple(x.shape), self._threshold, self._scale, self.dtype)
-        return x * self._keep
 
     def backward(self, dy: Any) -> Any:
         if self._keep is None:
@@ -50,7 +37,29 @@ class Dropout(Layer):
         return {"p": self.p, **super().config()}
 
 
-class AlphaDropout(Layer):
+class Dropout(_MaskedUnits):
+    """Training: ``y = x * m / (1 - p)`` with ``m_ij ~ Bernoulli(1 - p)``; test: ``y = x``.
+
+    Scaling at training time keeps ``E[y] = x``, so nothing changes at test time.
+    Backward: ``dJ/dx = dJ/dy * m / (1 - p)``.  The scaled mask ``m / (1 - p)`` comes from the
+    layer's own seeded generator ``rng`` on the host, as 16 random bits per unit (a fraction of
+    the cost of a random float; the same masks on every backend): ``p`` is realised to the nearest
+    multiple of 1/65536, and the scale uses that exact rate, so ``E[y] = x`` still holds exactly.
+    """
+
+    def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None, dtype: Any = None) -> None:
+        super().__init__(p, rng, dtype)
+        self._scale = self.dtype.type(65536 / (65536 - self._threshold))
+
+    def forward(self, x: Any, train: bool = True) -> Any:
+        if not train or self._threshold == 0:
+            self._keep = None
+            return x
+        self._keep = B.ops().dropout_mask(self.rng, tuple(x.shape), self._threshold, self._scale, self.dtype)
+        return x * self._keep
+
+
+class AlphaDropout(_MaskedUnits):
     """Alpha dropout (Klambauer et al. 2017), with ``torch.nn.AlphaDropout``'s semantics: a dropped
     unit is set to SELU's negative saturation ``alpha' = -lambda alpha`` rather than 0, then an
     affine map ``a (.) + b`` restores mean 0 and variance 1 for inputs that had them::
@@ -63,33 +72,17 @@ class AlphaDropout(Layer):
     (``p`` to the nearest 1/65536), so the moments are restored exactly.
     """
 
-    stochastic = True
-    onnx_op = None        # the identity at inference
-
     def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None, dtype: Any = None) -> None:
-        super().__init__(dtype)
-        self.p = check_number("p", p, low=0.0, high=1.0, high_open=True)
-        self.rng = B.make_rng(rng)
-        self._threshold = min(round(self.p * 65536), 65535)     # drop when bits < threshold
+        super().__init__(p, rng, dtype)
         rate = self._threshold / 65536
         self._dropped = -SELU_SCALE * SELU_ALPHA
         self._a = ((1.0 - rate) * (1.0 + rate * self._dropped ** 2)) ** -0.5
         self._b = -self._a * rate * self._dropped
-        self._scale: Any = None
 
     def forward(self, x: Any, train: bool = True) -> Any:
         if not train or self._threshold == 0:
-            self._scale = None
+            self._keep = None
             return x
-        self._scale, shift = B.ops().alpha_dropout_mask(self.rng, tuple(x.shape), self._threshold, self._a,
-                                                        self._dropped, self._b, self.dtype)
-        return x * self._scale + shift
-
-    def backward(self, dy: Any) -> Any:
-        if self._scale is None:
-            return dy
-        self._check_backward(dy, self._scale.shape)
-        return dy * self._scale
-
-    def config(self) -> dict[str, Any]:
-        return {"p": self.p, **super().config()}
+        self._keep, shift = B.ops().alpha_dropout_mask(self.rng, tuple(x.shape), self._threshold, self._a,
+                                                       self._dropped, self._b, self.dtype)
+        return x * self._keep + shift

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from mlplab import backend as B
-from mlplab.init import InitSpec, initialize
+from mlplab.init import InitSpec
 from mlplab.layers.base import Layer
-from mlplab.validation import check_positive_int
+from mlplab.layers.dense import init_affine
 
 
 class WeightNormDense(Layer):
@@ -37,12 +37,7 @@ class WeightNormDense(Layer):
                  bias_init: InitSpec = 0.0, rng: int | np.random.Generator | None = None,
                  dtype: Any = None) -> None:
         super().__init__(dtype)
-        self.in_features = check_positive_int("in_features", in_features)
-        self.out_features = check_positive_int("out_features", out_features)
-        self.init, self.bias_init = init, bias_init
-        rng = B.make_rng(rng)
-        self.v = self._add_param("v", initialize(init, (self.out_features, self.in_features), rng, self.dtype))
-        self.b = self._add_param("b", initialize(bias_init, (self.out_features,), rng, self.dtype))
+        self.v, self.b = init_affine(self, in_features, out_features, init, bias_init, rng, weight="v")
         norm = B.xp.sqrt(B.xp.sum(self.v * self.v, axis=1))
         # a zero row (init="zeros", as load uses) would give 0/0: g = 1 there, and load overwrites g
         self.g = self._add_param("g", B.xp.where(norm > 0, norm, B.xp.ones_like(norm)))

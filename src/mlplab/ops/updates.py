@@ -67,21 +67,27 @@ class UpdateOps:
         ``p <- p - lr/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps)`` (PyTorch's arrangement);
         AdamW first shrinks ``p <- p (1 - lr wd)``.  ``amsgrad``: :meth:`amsgrad_moment` stands for ``v``."""
         xp = self.xp
-        if "m" not in state:
-            state["m"], state["v"] = xp.zeros_like(p), xp.zeros_like(p)
-        m, v = state["m"], state["v"]
         if weight_decay:
             g = g + weight_decay * p
         if decoupled_weight_decay:
             p *= 1.0 - lr * decoupled_weight_decay
-        m *= beta1
-        m += (1.0 - beta1) * g
-        v *= beta2
-        v += (1.0 - beta2) * g * g
+        m, v = self.adam_moments(g, state, beta1, beta2)
         if amsgrad:
             v = self.amsgrad_moment(v, state)
         denom = xp.sqrt(v) / math.sqrt(1.0 - beta2 ** step) + eps
         p -= (lr / (1.0 - beta1 ** step)) * m / denom
+
+    def adam_moments(self, g: Any, state: dict[str, Any], beta1: float, beta2: float) -> tuple[Any, Any]:
+        """Adam's and NAdam's running moments, in place in ``state``: ``m <- b1 m + (1-b1) g``,
+        ``v <- b2 v + (1-b2) g^2`` (both start at 0)."""
+        if "m" not in state:
+            state["m"], state["v"] = self.xp.zeros_like(g), self.xp.zeros_like(g)
+        m, v = state["m"], state["v"]
+        m *= beta1
+        m += (1.0 - beta1) * g
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        return m, v
 
     def amsgrad_moment(self, v: Any, state: dict[str, Any]) -> Any:
         """Reddi et al. 2018: ``v_max <- max(v_max, v)`` (``v_max`` starts at 0, as PyTorch's does),
@@ -101,15 +107,9 @@ class UpdateOps:
 
         the Nesterov look-ahead: the gradient's share of this step plus the momentum of the next."""
         xp = self.xp
-        if "m" not in state:
-            state["m"], state["v"] = xp.zeros_like(p), xp.zeros_like(p)
-        m, v = state["m"], state["v"]
         if weight_decay:
             g = g + weight_decay * p
-        m *= beta1
-        m += (1.0 - beta1) * g
-        v *= beta2
-        v += (1.0 - beta2) * g * g
+        m, v = self.adam_moments(g, state, beta1, beta2)
         denom = xp.sqrt(v / (1.0 - beta2 ** step)) + eps
         p += (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom
         p += (-lr * mu_next / (1.0 - mu_product * mu_next)) * m / denom
