@@ -141,7 +141,11 @@ TRAIN_CASES = [
     ("out-exists", _out_not_empty, r"taken' already exists and is not empty; pass --overwrite"),
     ("out-not-writable", _out_under_a_file, r"a-file/run' is not writable: Not a directory"),
     ("unsupported-dtype", {"dtype": "float16"}, r"unknown value 'float16'; valid: float32, float64"),
+    ("amsgrad-with-sgd", {"amsgrad": "true"}, r"config key 'amsgrad' is not read by optimizer 'sgd' \(got True\)"),
+    ("nesterov-with-adam", {"optimizer": "adam", "nesterov": "true"},
+     r"config key 'nesterov' is not read by optimizer 'adam' \(got True\); it reads: lr, beta1"),
 ]
+BARE_FLAGS = ("batchnorm", "amsgrad", "nesterov")      # BooleanOptionalAction: --amsgrad, no value
 
 
 def _resolve_case(case, tmp: Path) -> dict:
@@ -161,7 +165,7 @@ def test_the_command_refuses_bad_input_in_one_line_and_writes_nothing(case, patt
     argv = ["train", "--quiet", "--no-report"]
     for name, value in flags.items():
         flag = f"--{name.replace('_', '-')}"
-        argv += [flag] if name == "batchnorm" else [f"{flag}={value}"]
+        argv += [flag] if name in BARE_FLAGS else [f"{flag}={value}"]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("mlplab train: error: ") and err.count("\n") == 1 and "Traceback" not in err

@@ -71,10 +71,11 @@ def test_an_entry_added_to_a_registry_is_a_choice_a_flag_value_and_a_built_netwo
 
 
 def test_build_optimizer_reads_the_registry_and_the_keys_each_class_takes(monkeypatch):
-    config = RunConfig.defaults().replace(momentum=0.5, nesterov=True, beta1=0.8, max_grad_norm=2.0)
+    config = RunConfig.defaults().replace(momentum=0.5, nesterov=True, max_grad_norm=2.0)
     sgd = build_optimizer(config)
     assert type(sgd) is optim.SGD and (sgd.momentum, sgd.nesterov, sgd.max_grad_norm) == (0.5, True, 2.0)
-    adam = build_optimizer(config.replace(optimizer="adam"))
+    config = RunConfig.defaults().replace(optimizer="adam", beta1=0.8, max_grad_norm=2.0)
+    adam = build_optimizer(config)
     assert type(adam) is optim.Adam and adam.beta1 == 0.8
     assert build_optimizer(config.replace(max_grad_norm=0.0)).max_grad_norm is None       # 0: off
 
@@ -83,8 +84,18 @@ def test_build_optimizer_reads_the_registry_and_the_keys_each_class_takes(monkey
             super().__init__(lr)
             self.beta1 = beta1
     monkeypatch.setitem(optim.OPTIMIZERS, "lion", Lion)
-    lion = build_optimizer(config.replace(optimizer="lion", lr=0.3))
+    lion = build_optimizer(config.replace(optimizer="lion", lr=0.3, max_grad_norm=0.0))
     assert type(lion) is Lion and (lion.lr, lion.beta1) == (0.3, 0.8)
+
+
+@pytest.mark.parametrize("optimizer, key, value", [("sgd", "amsgrad", True), ("adam", "nesterov", True),
+                                                   ("sgd", "beta2", 0.99), ("rmsprop", "beta1", 0.5)])
+def test_a_key_only_other_optimizers_read_is_refused_not_ignored(optimizer, key, value):
+    with pytest.raises(ValueError) as refused:
+        RunConfig.defaults().replace(optimizer=optimizer, **{key: value})
+    assert str(refused.value).startswith(f"config key {key!r} is not read by optimizer {optimizer!r} (got {value!r})")
+    RunConfig.defaults().replace(optimizer=optimizer)                    # its default is no refusal
+    assert RunConfig.defaults().replace(optimizer="adam", amsgrad=True).amsgrad is True
 
 
 def test_build_schedule_builds_each_registered_schedule_with_the_plans_update_count():

@@ -64,9 +64,11 @@ def test_the_config_builds_nadam_and_amsgrad_and_says_so():
     adamw = build_optimizer(config)
     assert type(adamw) is ml.optim.AdamW and adamw.amsgrad and (adamw.lr, adamw.beta2) == (0.003, 0.99)
     assert "adamw amsgrad lr 0.003" in describe_run(config, 2, 2, 100)
-    nadam = build_optimizer(config.replace(optimizer="nadam"))
+    with pytest.raises(ValueError, match="config key 'amsgrad' is not read by optimizer 'nadam'"):
+        config.replace(optimizer="nadam")                  # NAdam has no AMSGrad: refused, not ignored
+    nadam = build_optimizer(config.replace(optimizer="nadam", amsgrad=False))
     assert type(nadam) is ml.optim.NAdam and (nadam.lr, nadam.beta2) == (0.003, 0.99)
-    assert "amsgrad" not in describe_run(config.replace(optimizer="nadam"), 2, 2, 100)
+    assert "amsgrad" not in describe_run(config.replace(optimizer="nadam", amsgrad=False), 2, 2, 100)
 
 
 FAST = ["--data", "moons", "--hidden", "8", "--diagnostics", "off", "--no-report", "--quiet"]

@@ -8,6 +8,8 @@ registry entry is a valid value, a flag choice and a sweep value without touchin
 deep autoencoder's keys are fields too (``code``): ``command = "autoencoder"`` picks its defaults and
 the keys its runs read, so nothing downstream asks which command it is.
 
+The checks that need more than one key live in :mod:`mlplab.config_checks`.
+
 The dict-based functions of earlier versions (``KEYS``, ``resolve``, ``read_toml``, ``validate``,
 ``coerce``, ``dumps_toml``) remain, built on ``RunConfig``; and a ``RunConfig`` reads as the mapping
 ``config.toml`` records (``config["lr"]``), so code that took the dict takes it unchanged.
@@ -22,17 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlplab import backend, init
+from mlplab.config_checks import check_command_keys, check_optimizer_keys, check_together
 from mlplab.config_schema import Key, Setting, check_bounds, check_toml_type, coerce as coerce_value
 from mlplab.config_schema import dumps_toml, load_toml, setting
 from mlplab.data import NAMES as DATASETS
 from mlplab.data.preprocess import MODES as PREPROCESS_MODES
-from mlplab.diagnostics import parse_spec
 from mlplab.network import ACTIVATIONS
 from mlplab.norms import NORMS
 from mlplab.optim import OPTIMIZERS, SCHEDULES
 from mlplab.pretrain.autoencoder import CORRUPTIONS
 from mlplab.pretrain.greedy import METHODS as PRETRAIN_METHODS
-from mlplab.validation import check_positive_int
 
 # The sections of ``mlplab train --help`` (and of a config file's documentation), in the order shown.
 GROUPS: dict[str, str] = {
@@ -180,8 +181,9 @@ class RunConfig(RunFields, Mapping[str, Any]):
             object.__setattr__(self, field.name, value)
             if meta.bounds is not None:
                 check_bounds(field.name, value, meta.bounds)
-        self._check_command_keys()
-        self._check_together()
+        check_command_keys(self)
+        check_optimizer_keys(self)
+        check_together(self)
 
     @classmethod
     def defaults(cls, command: str = "train") -> RunConfig:
@@ -284,38 +286,6 @@ class RunConfig(RunFields, Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.to_dict())
-
-    # -- checks -------------------------------------------------------------------------------
-    def _check_command_keys(self) -> None:
-        """A key the command does not read keeps its default: a run never silently ignores a value."""
-        read = set(self.names(self.command)) | {"command"}
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if field.name not in read and value != field.default:
-                raise ValueError(f"config key {field.name!r} is not read by {self.command} runs (got {value!r}); "
-                                 f"their keys: {', '.join(self.accepted(self.command))}")
-
-    def _check_together(self) -> None:
-        """The checks that need more than one value, or a parser of their own."""
-        for i, size in enumerate(self.hidden):
-            check_positive_int(f"hidden[{i}]", size)
-        if self.init not in ("auto", "lsuv"):
-            init.get(self.init)          # its error lists the valid names
-        if self.schedule in ("cosine", "cosine_restarts") and self.lr_min > self.lr:
-            raise ValueError(f"lr_min {self.lr_min!r} must not exceed lr {self.lr!r} ({self.schedule} schedule)")
-        if self.pretrain != "none" and self.activation == "maxout":
-            raise ValueError(f"pretrain {self.pretrain!r} needs Dense hidden blocks; activation 'maxout' has none")
-        if self.pretrain != "none" and self.norm == "weight":
-            raise ValueError(f"pretrain {self.pretrain!r} needs Dense hidden blocks; norm 'weight' makes them "
-                             f"WeightNormDense, which greedy pre-training does not train; pass another norm")
-        if self.init == "lsuv" and self.norm == "weight":
-            raise ValueError("init 'lsuv' rescales Dense weights; norm 'weight' has WeightNormDense layers, whose "
-                             "data-dependent init (mlplab.layers.weightnorm.data_init) is its counterpart; pass "
-                             "another init or another norm")
-        if self.pretrain == "rbm" and self.norm != "none":
-            raise ValueError(f"pretrain 'rbm' cannot pre-train a network with {NORMS[self.norm].label} (an RBM has no "
-                             f"place for it); pass --norm none (--no-batchnorm) or another pretrain method")
-        parse_spec(self.diagnostics)
 
 
 def _setting(field: dataclasses.Field) -> Setting:
