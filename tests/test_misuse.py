@@ -48,6 +48,22 @@ def test_parameter_count_is_every_weight_and_bias():
     assert memory.parameter_count(784, [100], 10, maxout_pieces=3) == 3 * (784 * 100 + 100) + 100 * 10 + 10
     net = ml.mlp(20, [16, 8], 3, batchnorm=True)
     assert memory.parameter_count(20, [16, 8], 3, batchnorm=True) == sum(p.size for p in net.params.values())
+    for norm in ("none", "batch", "layer", "weight"):               # layer norm's gamma, beta; weight norm's g
+        net = ml.mlp(20, [16, 8], 3, norm=norm)
+        assert memory.parameter_count(20, [16, 8], 3, norm=norm) == sum(p.size for p in net.params.values()), norm
+
+
+def test_the_estimate_counts_each_norms_arrays_and_each_optimizers_slots():
+    def estimate(**flags):
+        return memory.config_estimate(resolve({}, {"hidden": "100", "diagnostics": "off", **flags}), 784, 10, 300)
+    plain, layer, weight = estimate(), estimate(norm="layer"), estimate(norm="weight")
+    assert layer.parameters - plain.parameters == 4 * 2 * 100                       # gamma and beta
+    assert layer.batch_activations - plain.batch_activations == 4 * 100 * 2 * 100  # two cached arrays a block
+    assert weight.parameters - plain.parameters == 4 * 100                           # g
+    assert weight.gradients - plain.gradients == 4 * (100 + 2 * 784 * 100)          # dg, W and dJ/dW
+    params = 784 * 100 + 100 + 100 * 10 + 10
+    assert estimate(optimizer="nadam").optimizer_state == 2 * 4 * params
+    assert estimate(optimizer="adam", amsgrad="true").optimizer_state == 3 * 4 * params
 
 
 def test_the_estimate_counts_gradients_optimizer_state_and_activations():

@@ -51,34 +51,47 @@ class MemoryEstimate:
                 f"of {self.batch:,}{what}{evaluation})")
 
 
+def _norm(norm: str | None, batchnorm: bool) -> str:
+    return "batch" if batchnorm and norm in (None, "none") else (norm or "none")
+
+
 def parameter_count(n_in: int, hidden: Sequence[int], n_out: int, *, maxout_pieces: int | None = None,
-                    batchnorm: bool = False) -> int:
-    """The number of trainable values of :func:`mlplab.mlp` ``(n_in, hidden, n_out)``: every affine
-    map's weights and biases (``pieces`` of them per maxout unit), batch norm's gamma and beta."""
+                    batchnorm: bool = False, norm: str | None = None) -> int:
+    """The number of trainable values of :func:`mlplab.mlp` ``(n_in, hidden, n_out, norm=norm)``: every
+    affine map's weights and biases (``pieces`` of them per maxout unit), batch or layer norm's gamma and
+    beta, weight norm's ``g`` (one per unit; its ``v`` stands in for ``W``).  ``batchnorm=True``: norm "batch"."""
+    norm = _norm(norm, batchnorm)
+    per_unit = {"batch": 2, "layer": 2, "weight": 1}.get(norm, 0)
     count, width = 0, int(n_in)
     for size in hidden:
-        count += (width * size + size) * (maxout_pieces or 1) + (2 * size if batchnorm else 0)
+        count += (width * size + size) * (maxout_pieces or 1) + per_unit * int(size)
         width = int(size)
     return count + width * int(n_out) + int(n_out)
 
 
 def estimate(n_in: int, hidden: Sequence[int], n_out: int, *, batch_size: int, optimizer_slots: int = 1,
              dtype: Any = "float32", maxout_pieces: int | None = None, batchnorm: bool = False,
-             dropout: bool = False, eval_batch: int = EVAL_BATCH, batch_is: str = "") -> MemoryEstimate:
+             dropout: bool = False, eval_batch: int = EVAL_BATCH, batch_is: str = "",
+             norm: str | None = None) -> MemoryEstimate:
     """What training :func:`mlplab.mlp` ``(n_in, hidden, n_out)`` holds at once, in bytes of ``dtype``.
 
     ``optimizer_slots``: arrays of state per parameter (plain SGD 0, momentum, AdaGrad and RMSProp 1,
     Adam 2).  A hidden block of width ``w`` caches, per example, its affine output and its activation
-    (batch norm two more, dropout its output, maxout its ``pieces`` pre-activations); the backward
-    pass adds two arrays the size of the widest layer; an evaluation batch (no caches) needs the
-    input and two arrays of the widest layer per row."""
+    (batch or layer norm two more, dropout its output, maxout its ``pieces`` pre-activations); the
+    backward pass adds two arrays the size of the widest layer; an evaluation batch (no caches) needs
+    the input and two arrays of the widest layer per row.  Weight norm also holds each hidden layer's
+    ``W = g v / ||v||`` and its ``dJ/dW`` (counted with the gradients)."""
     item = np.dtype(dtype).itemsize
-    params = parameter_count(n_in, hidden, n_out, maxout_pieces=maxout_pieces, batchnorm=batchnorm)
+    norm = _norm(norm, batchnorm)
+    params = parameter_count(n_in, hidden, n_out, maxout_pieces=maxout_pieces, norm=norm)
     widest = max([int(n_in), int(n_out), *map(int, hidden)])
-    per_block = 2 + (2 if batchnorm else 0) + (1 if dropout else 0) + ((maxout_pieces - 1) if maxout_pieces else 0)
+    widths = [int(n_in), *map(int, hidden)]
+    derived = 2 * sum(a * b for a, b in zip(widths, widths[1:])) if norm == "weight" else 0
+    per_block = 2 + (2 if norm in ("batch", "layer") else 0) + (1 if dropout else 0) + (
+        (maxout_pieces - 1) if maxout_pieces else 0)
     per_example = int(n_in) + 2 * int(n_out) + per_block * sum(int(h) for h in hidden) + 2 * widest
     per_eval_row = int(n_in) + 2 * widest
-    return MemoryEstimate(parameters=params * item, gradients=params * item,
+    return MemoryEstimate(parameters=params * item, gradients=(params + derived) * item,
                           optimizer_state=params * item * int(optimizer_slots),
                           batch_activations=batch_size * per_example * item,
                           eval_activations=eval_batch * per_eval_row * item, batch=int(batch_size),
@@ -89,6 +102,8 @@ def optimizer_slots(config: dict[str, Any]) -> int:
     """Arrays of state per parameter that the config's optimizer keeps (see :mod:`mlplab.optim`)."""
     name = config["optimizer"]
     if name in ("adam", "adamw"):
+        return 3 if config["amsgrad"] else 2          # m, v (and AMSGrad's running maximum of v)
+    if name == "nadam":
         return 2
     if name == "rmsprop":
         return 1 + (1 if config["momentum"] else 0)
@@ -105,7 +120,7 @@ def config_estimate(config: dict[str, Any], n_in: int, n_out: int, n_eval: int) 
     batch = max(config["batch_size"], probe)
     return estimate(n_in, config["hidden"], n_out, batch_size=batch, optimizer_slots=optimizer_slots(config),
                     dtype=config["dtype"], maxout_pieces=config["maxout_pieces"] if config["activation"] == "maxout"
-                    else None, batchnorm=config["batchnorm"], dropout=config["dropout"] > 0,
+                    else None, norm=config["norm"], dropout=config["dropout"] > 0,
                     eval_batch=min(EVAL_BATCH, n_eval),
                     batch_is="the diagnostics probe" if probe > config["batch_size"] else "")
 

@@ -120,7 +120,7 @@ class _MLPBase(BaseEstimator, ABC):
         # a network the machine cannot hold is refused before mlp() allocates it (mlplab.memory)
         check_fits(estimate(n_in, self._hidden(), n_out, batch_size=self._batch(n), dtype=self.dtype_,
                             optimizer_slots=2 if self.solver == "adam" else int(self.momentum > 0),
-                            batchnorm=self._norm() in ("batch", "layer"), dropout=self.dropout > 0,
+                            norm=self._norm(), dropout=self.dropout > 0,
                             eval_batch=min(EVAL_BATCH, n) if self.early_stopping else 0),
                    f"hidden_layer_sizes {tuple(self._hidden())}")
         net = mlp(n_in, self._hidden(), n_out, activation=ACTIVATION_NAMES[self.activation],
