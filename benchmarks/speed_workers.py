@@ -99,7 +99,8 @@ def worker_mlplab(config: str, epochs: int, train_limit: int = 0) -> dict:
     Xt = pre.transform(d.X_test, net.dtype)
     inference, predicted = timed_inference(net.predict, Xt)        # its default: batches of 1,000
     result = {"epoch_seconds": [h["seconds"] for h in history], "test_accuracy": float((predicted == d.y_test).mean()),
-              "inference_seconds": inference, "peak_rss_mib": peak_rss_mib(), "kernels": blas_kernels()}
+              "inference_seconds": inference, "peak_rss_mib": peak_rss_mib(), "kernels": blas_kernels(),
+              "module": os.path.dirname(ml.__file__)}     # which mlplab ran (the reference column's, or this one)
     result["floor_seconds"] = floor_epoch(d.X_train.shape[0], batch, dtype)     # after the RSS: its own arrays
     return result
 
@@ -267,16 +268,31 @@ def worker_sklearn(config: str, epochs: int, train_limit: int = 0) -> dict:
             "kernels": blas_kernels()}
 
 
-def worker_peak() -> dict:
-    """NumPy's matrix-multiply peak here: 2048x2048 float32, median of 10."""
+def worker_peak(library: str = "numpy") -> dict:
+    """A library's matrix-multiply peak here: 2048x2048 float32, median of 10 (``library``: numpy, pytorch, jax).
+
+    The largest of the three bounds every framework's epoch from below: an epoch's products at that
+    rate, with nothing else, take ``flops_per_epoch / peak`` seconds."""
     import numpy as np
     a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)
-    c = np.empty_like(a)
-    np.matmul(a, a, out=c)
+    if library == "pytorch":
+        import torch
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+        ta, tc = torch.from_numpy(a), torch.empty(2048, 2048)
+        multiply = lambda: torch.matmul(ta, ta, out=tc)       # noqa: E731
+    elif library == "jax":
+        import jax
+        import jax.numpy as jnp
+        ja, product = jnp.asarray(a), jax.jit(lambda x: x @ x)
+        multiply = lambda: product(ja).block_until_ready()    # noqa: E731
+    else:
+        c = np.empty_like(a)
+        multiply = lambda: np.matmul(a, a, out=c)             # noqa: E731
+    multiply()
     runs = []
     for _ in range(10):
         started = time.perf_counter()
-        np.matmul(a, a, out=c)
+        multiply()
         runs.append(time.perf_counter() - started)
     return {"gflops": 2 * 2048 ** 3 / statistics.median(runs) / 1e9, "kernels": blas_kernels()}
 
