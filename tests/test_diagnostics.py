@@ -229,3 +229,16 @@ def test_weight_norm_and_selu_layers_are_followed_like_dense_and_relu_ones(tmp_p
     found = read_diagnostics(tmp_path)
     assert (found.arrays["dW/update_ratio"] > 0).all()             # the effective W moved, in every weight layer
     assert [row["type"] for row in found.table(1)] == ["SELU", "WeightNormDense", "Dense"]
+
+
+def test_the_layers_that_declare_a_weight_matrix_are_the_ones_followed():
+    from mlplab.diagnostics import has_weight, weight, weight_grad
+    from mlplab.layers import BatchNorm, Maxout, WeightNormDense
+    net = Sequential([Dense(4, 6, rng=0), BatchNorm(6), ReLU(), WeightNormDense(6, 6, rng=1),
+                      Maxout(6, 3, pieces=2, rng=2), Dense(3, 2, rng=3)])
+    assert [has_weight(layer) for layer in net.layers] == [True, False, False, True, True, True]
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    net.backward(np.ones_like(net.forward(x)))
+    wn = net.layers[3]
+    assert np.allclose(weight(wn), wn.g[:, None] * wn.v / np.linalg.norm(wn.v, axis=1, keepdims=True))
+    assert weight_grad(wn) is wn._dW and weight_grad(net.layers[0]) is net.layers[0].grads["W"]

@@ -42,7 +42,7 @@ import numpy as np
 
 from mlplab import backend as B
 from mlplab.atomic import write_npz_atomic, write_text_atomic
-from mlplab.layers import ELU, SELU, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Tanh, WeightNormDense
+from mlplab.layers import ELU, SELU, LeakyReLU, Maxout, PReLU, ReLU, Sigmoid, Tanh
 from mlplab.losses import LOSSES
 from mlplab.naming import block_names
 from mlplab.network import Sequential, read_npz
@@ -56,18 +56,18 @@ ACTIVATIONS = (Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, Maxout)
 
 
 def has_weight(layer: Any) -> bool:
-    """Whether ``layer`` has a weight matrix ``W`` the diagnostics follow (a ``WeightNormDense``'s is
+    """Whether ``layer`` has a weight matrix the diagnostics follow (``Layer.weight``; a ``WeightNormDense``'s is
     ``g v / ||v||``: its gradient and its update are those of the ``W`` the affine map uses, so the
     numbers compare with a plain ``Dense`` layer's)."""
-    return "W" in layer.params or isinstance(layer, WeightNormDense)
+    return layer.weight() is not None
 
 
 def weight(layer: Any) -> Any:
-    return layer.weight() if isinstance(layer, WeightNormDense) else layer.params["W"]
+    return layer.weight()
 
 
 def weight_grad(layer: Any) -> Any:
-    return layer.weight_grad() if isinstance(layer, WeightNormDense) else layer.grads["W"]
+    return layer.weight_grad()
 FIXED_RANGES = {Sigmoid: (0.0, 1.0), Tanh: (-1.0, 1.0)}
 
 VALUE_STATS = ("mean", "std", "p15", "p50", "p85", "zero_fraction")

@@ -65,6 +65,14 @@ class Layer(ABC):
         Layers whose input gradient costs a product override this to skip it."""
         self.backward(dy)
 
+    def weight(self) -> Any | None:
+        """The weight matrix of the layer's map, which the diagnostics follow (None: the layer has none)."""
+        return None
+
+    def weight_grad(self) -> Any | None:
+        """``dJ/d weight()`` from the last backward pass (None: the layer has no weight matrix)."""
+        return None
+
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this layer (JSON-serialisable)."""
         return {"dtype": self.dtype.name}
