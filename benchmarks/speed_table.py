@@ -110,6 +110,12 @@ def targets(results, shared: dict | None, baseline: dict | None, bound: tuple[fl
                 then = median_epoch(baseline, "mlplab", config) / median_epoch(baseline, "pytorch", config)
                 rows.append(row(f"{config}: epoch vs PyTorch, no regression", f"{now:.2f}x (was {then:.2f}x)",
                                 f"<= {REGRESSION_ALLOWANCE * then:.2f}x", now <= REGRESSION_ALLOWANCE * then))
+        for key, name in (("inference_seconds", "inference"), ("peak_rss_mib", "peak memory")):
+            if ("mlplab", "main") in baseline and ("pytorch", "main") in baseline:
+                now = median_of(results, "mlplab", "main", key) / median_of(results, "pytorch", "main", key)
+                then = median_of(baseline, "mlplab", "main", key) / median_of(baseline, "pytorch", "main", key)
+                rows.append(row(f"main: {name} vs PyTorch, no regression", f"{now:.2f}x (was {then:.2f}x)",
+                                f"<= {REGRESSION_ALLOWANCE * then:.2f}x", now <= REGRESSION_ALLOWANCE * then))
     if shared and shared["results"].get("mlplab"):
         worst = slowdown(shared["results"]["mlplab"])
         rows.append(row("two `mlplab train` at once: slowdown each", f"{worst:.1f}x", "<= 2.5x", worst <= 2.5))

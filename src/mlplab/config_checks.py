@@ -36,18 +36,20 @@ def check_command_keys(config: RunConfig) -> None:
 
 
 def check_optimizer_keys(config: RunConfig) -> None:
-    """A key that only other optimizers take keeps its default (``amsgrad`` with SGD, ``nesterov`` with
-    Adam): the run would ignore it silently otherwise."""
+    """A switch that only other optimizers read stays off (``amsgrad`` with SGD, ``nesterov`` with Adam):
+    the run would ignore it silently otherwise.  Numeric keys (``momentum``, ``beta1``, ...) are left
+    alone: a recipe's or a sweep's base section sets them for whichever optimizer a run picks."""
     if "optimizer" not in config.names(config.command):
         return
     taken = optimizer_keys(config.optimizer)
     others = frozenset().union(*(optimizer_keys(name) for name in OPTIMIZERS)) - taken
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
-        if field.name in others and value != field.default:
+        if field.name in others and field.metadata["setting"].kind is bool and value:
             own = ", ".join(key for key in config.names(config.command) if key in taken)
             raise ValueError(f"config key {field.name!r} is not read by optimizer {config.optimizer!r} (got "
-                             f"{value!r}); it reads: {own}")
+                             f"{value!r}); turn it off or choose an optimizer that reads it; {config.optimizer!r} "
+                             f"reads: {own}")
 
 
 def check_together(config: RunConfig) -> None:

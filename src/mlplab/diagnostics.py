@@ -59,7 +59,7 @@ def has_weight(layer: Any) -> bool:
     """Whether ``layer`` has a weight matrix the diagnostics follow (``Layer.weight``; a ``WeightNormDense``'s is
     ``g v / ||v||``: its gradient and its update are those of the ``W`` the affine map uses, so the
     numbers compare with a plain ``Dense`` layer's)."""
-    return layer.weight() is not None
+    return layer.weight_grad() is not None         # weight() would compute weight norm's W to throw it away
 
 
 def weight(layer: Any) -> Any:

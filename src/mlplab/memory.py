@@ -75,8 +75,8 @@ def estimate(n_in: int, hidden: Sequence[int], n_out: int, *, batch_size: int, o
              norm: str | None = None) -> MemoryEstimate:
     """What training :func:`mlplab.mlp` ``(n_in, hidden, n_out)`` holds at once, in bytes of ``dtype``.
 
-    ``optimizer_slots``: arrays of state per parameter (plain SGD 0, momentum, AdaGrad and RMSProp 1,
-    Adam 2).  A hidden block of width ``w`` caches, per example, its affine output and its activation
+    ``optimizer_slots``: arrays of state per parameter (plain SGD 0; momentum and AdaGrad 1; RMSProp 1,
+    2 with momentum; Adam, AdamW and NAdam 2, 3 with AMSGrad).  A hidden block of width ``w`` caches, per example, its affine output and its activation
     (batch or layer norm two more, dropout its output, maxout its ``pieces`` pre-activations); the
     backward pass adds two arrays the size of the widest layer; an evaluation batch (no caches) needs
     the input and two arrays of the widest layer per row.  Weight norm also holds each hidden layer's

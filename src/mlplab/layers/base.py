@@ -66,12 +66,13 @@ class Layer(ABC):
         self.backward(dy)
 
     def weight(self) -> Any | None:
-        """The weight matrix of the layer's map, which the diagnostics follow (None: the layer has none)."""
-        return None
+        """The weight matrix of the layer's map, which the diagnostics follow: by default the param named
+        ``W`` (Dense, Maxout, a user's layer), None without one; weight norm returns its ``g v / ||v||``."""
+        return self.params.get("W")
 
     def weight_grad(self) -> Any | None:
-        """``dJ/d weight()`` from the last backward pass (None: the layer has no weight matrix)."""
-        return None
+        """``dJ/d weight()`` from the last backward pass (by default ``grads["W"]``; None without one)."""
+        return self.grads.get("W")
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this layer (JSON-serialisable)."""

@@ -58,12 +58,6 @@ class Dense(Layer):
         self._check_backward(dy, (self._x.shape[0], self.out_features))
         B.ops().affine_backward(dy, self._x, self.W, self.grads["W"], self.grads["b"], input_grad=False)
 
-    def weight(self) -> Any:
-        return self.W
-
-    def weight_grad(self) -> Any:
-        return self.grads["W"]
-
     def output_dim(self, input_dim: int) -> int:
         return self.out_features
 

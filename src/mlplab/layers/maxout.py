@@ -61,12 +61,6 @@ class Maxout(Layer):
                 dx = piece_dx if dx is None else dx + piece_dx
         return dx
 
-    def weight(self) -> Any:
-        return self.W
-
-    def weight_grad(self) -> Any:
-        return self.grads["W"]
-
     def output_dim(self, input_dim: int) -> int:
         return self.out_features
 
