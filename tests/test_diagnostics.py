@@ -232,16 +232,16 @@ def test_weight_norm_and_selu_layers_are_followed_like_dense_and_relu_ones(tmp_p
 
 
 def test_the_layers_that_declare_a_weight_matrix_are_the_ones_followed():
-    from mlplab.diagnostics import has_weight, weight, weight_grad
+    from mlplab.diagnostics import has_weight
     from mlplab.layers import BatchNorm, Maxout, WeightNormDense
     class Scaled(Dense):                 # a user's layer: its param W is followed without saying so
         pass
     net = Sequential([Dense(4, 6, rng=0), BatchNorm(6), ReLU(), WeightNormDense(6, 6, rng=1),
                       Maxout(6, 3, pieces=2, rng=2), Scaled(3, 2, rng=3)])
     assert [has_weight(layer) for layer in net.layers] == [True, False, False, True, True, True]
-    assert weight(net.layers[1]) is None and weight(net.layers[5]) is net.layers[5].W
+    assert net.layers[1].weight() is None and net.layers[5].weight() is net.layers[5].W
     x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     net.backward(np.ones_like(net.forward(x)))
     wn = net.layers[3]
-    assert np.allclose(weight(wn), wn.g[:, None] * wn.v / np.linalg.norm(wn.v, axis=1, keepdims=True))
-    assert weight_grad(wn) is wn._dW and weight_grad(net.layers[0]) is net.layers[0].grads["W"]
+    assert np.allclose(wn.weight(), wn.g[:, None] * wn.v / np.linalg.norm(wn.v, axis=1, keepdims=True))
+    assert wn.weight_grad() is wn._dW and net.layers[0].weight_grad() is net.layers[0].grads["W"]

@@ -10,6 +10,17 @@ from tests.conftest import assert_rel_close
 L = ml.layers
 
 
+def _check_loss_and_input_grad(torch, net, ref, x, labels) -> None:
+    """One cross-entropy forward and backward through ``net`` and its torch twin ``ref``: the same loss
+    and the same dJ/dx (``ref``'s parameter gradients are left in place for the caller)."""
+    xt = torch.tensor(x, requires_grad=True)
+    loss_t = torch.nn.functional.cross_entropy(ref(xt), torch.from_numpy(labels))
+    loss_t.backward()
+    loss, d = ml.losses.softmax_cross_entropy(net.forward(x), labels)
+    assert_rel_close(loss, loss_t.item())
+    assert_rel_close(net.backward(d), xt.grad.numpy())
+
+
 def test_mlp_places_batchnorm_between_the_affine_map_and_the_nonlinearity():
     net = ml.mlp(784, [1000, 500, 250], 10, activation="relu", init="he_normal", batchnorm=True, dropout=0.2)
     kinds = [type(layer).__name__ for layer in net.layers]
@@ -50,12 +61,7 @@ def test_whole_network_matches_torch(torch, rng):
             getattr(ref[int(i)], names[name]).copy_(torch.from_numpy(value))
     x = rng.normal(size=(9, 6))
     labels = rng.integers(0, 4, size=9)
-    xt = torch.tensor(x, requires_grad=True)
-    loss_t = torch.nn.functional.cross_entropy(ref(xt), torch.from_numpy(labels))
-    loss_t.backward()
-    loss, d = ml.losses.softmax_cross_entropy(net.forward(x), labels)
-    assert_rel_close(loss, loss_t.item())
-    assert_rel_close(net.backward(d), xt.grad.numpy())
+    _check_loss_and_input_grad(torch, net, ref, x, labels)
     for key, grad in net.grads.items():
         i, name = key.split(".")
         expected = getattr(ref[int(i)], names[name]).grad.numpy()
@@ -322,12 +328,7 @@ def test_layer_and_weight_norm_selu_network_matches_torch_over_training_steps(to
     lr = 0.1
     for step in range(4):
         x, labels = rng.normal(size=(9, 6)), rng.integers(0, 4, size=9)
-        xt = torch.tensor(x, requires_grad=True)
-        loss_t = torch.nn.functional.cross_entropy(ref(xt), torch.from_numpy(labels))
-        loss_t.backward()
-        loss, d = ml.losses.softmax_cross_entropy(net.forward(x), labels)
-        assert_rel_close(loss, loss_t.item())
-        assert_rel_close(net.backward(d), xt.grad.numpy())
+        _check_loss_and_input_grad(torch, net, ref, x, labels)
         with torch.no_grad():
             for key, p in pairs:
                 assert_rel_close(net.grads[key], p.grad.numpy().reshape(net.grads[key].shape))

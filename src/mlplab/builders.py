@@ -7,7 +7,6 @@ so that the report can rebuild a run's initial network without importing the tra
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from mlplab import optim
 from mlplab.config import RunConfig
+from mlplab.config_checks import optimizer_keys
 from mlplab.init import lsuv
 from mlplab.network import Sequential, default_init, mlp
 from mlplab.norms import NORMS
@@ -65,8 +65,8 @@ def describe_run(config: RunConfig | Mapping[str, Any], n_in: int, n_out: int, n
 def optimizer_settings(name: str) -> tuple[str, ...]:
     """The config keys optimizer ``name`` takes: the parameters of its class that are config keys
     (SGD: lr, momentum, nesterov, weight_decay, max_grad_norm; Adam: lr, beta1, beta2, ...)."""
-    parameters = inspect.signature(optim.OPTIMIZERS[name]).parameters
-    return tuple(key for key in RunConfig.names() if key in parameters)
+    taken = optimizer_keys(name)
+    return tuple(key for key in RunConfig.names() if key in taken)
 
 
 def build_optimizer(config: RunConfig | Mapping[str, Any]) -> optim.Optimizer:

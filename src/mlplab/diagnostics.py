@@ -61,13 +61,6 @@ def has_weight(layer: Any) -> bool:
     numbers compare with a plain ``Dense`` layer's)."""
     return layer.weight_grad() is not None         # weight() would compute weight norm's W to throw it away
 
-
-def weight(layer: Any) -> Any:
-    return layer.weight()
-
-
-def weight_grad(layer: Any) -> Any:
-    return layer.weight_grad()
 FIXED_RANGES = {Sigmoid: (0.0, 1.0), Tanh: (-1.0, 1.0)}
 
 VALUE_STATS = ("mean", "std", "p15", "p50", "p85", "zero_fraction")
@@ -136,7 +129,7 @@ def probe(net: Sequential, x: Any, y: Any, loss: str | Callable = "softmax_cross
         output_grads[i] = dy
         dy = layer.backward(dy)
         if has_weight(layer):
-            weight_grads[i] = B.to_numpy(weight_grad(layer)).copy()
+            weight_grads[i] = B.to_numpy(layer.weight_grad()).copy()
     return Probe(float(value), inputs, outputs, output_grads, weight_grads)
 
 
@@ -287,12 +280,12 @@ class DiagnosticsRecorder(Callback):
 
     def on_batch_begin(self, trainer: Any, step: int) -> None:
         if self._measures(trainer, step):
-            self._before = {i: B.xp.asarray(weight(trainer.net.layers[i]), copy=True) for i in self.weight_layers}
+            self._before = {i: B.xp.asarray(trainer.net.layers[i].weight(), copy=True) for i in self.weight_layers}
 
     def on_batch_end(self, trainer: Any, step: int, loss: float) -> None:
         if self._before is None:
             return
-        ratios = np.array([float(np.linalg.norm(B.to_numpy(weight(trainer.net.layers[i]) - before))
+        ratios = np.array([float(np.linalg.norm(B.to_numpy(trainer.net.layers[i].weight() - before))
                                  / max(float(np.linalg.norm(B.to_numpy(before))), 1e-30))
                            for i, before in self._before.items()])
         self._before = None

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.atomic import write_text_atomic
-from mlplab.diagnostics import has_weight, weight
+from mlplab.diagnostics import has_weight
 from mlplab.naming import block_names, short_name
 from mlplab.report import classifier, curves, histograms, over_training
 from mlplab.report.common import save_figure
@@ -161,12 +161,12 @@ def _first_layer_figure(run: RunInputs, net: Any, first: int, shape: tuple[int, 
     """The first weight layer's units as images: what training changed since the (seeded, rebuilt)
     initialisation where it can be rebuilt, else the weights themselves."""
     name = short_name(block_names(net.layers)[first])
-    W = np.asarray(weight(net.layers[first]), dtype=np.float64)     # a WeightNormDense's g v / ||v||
+    W = np.asarray(net.layers[first].weight(), dtype=np.float64)     # a WeightNormDense's g v / ||v||
     units = min(classifier.FILTERS, W.shape[-2])
     initial = run.initial_network()
     look = ("look for strokes and parts of the classes; noise means the layer learned little")
     if initial is not None:
-        change = W - np.asarray(weight(initial.layers[first]), dtype=np.float64)
+        change = W - np.asarray(initial.layers[first].weight(), dtype=np.float64)
         return Figure("first-layer-weights", classifier.plot_first_layer_weights(
             change, shape, name, what="change in the incoming weights since initialisation"),
             f"What training changed in the incoming weights of {units} {name} units (trained minus initial, the "
